@@ -1,0 +1,61 @@
+"""Session-wide real parts for the integration tests; each starts once and stops at the end."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import docker_engine
+from tests.support.airflow import Airflow, ensure_airflow_venv
+from tests.support.base_image import ensure_base_image
+from tests.support.common import PartUnavailable
+from tests.support.helm import ensure_helm
+from tests.support.registry import Registry
+
+
+def _provide(factory):
+    """Turn a missing part into a test error with the part's own one-line reason, never a skip."""
+    try:
+        return factory()
+    except PartUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = _provide(docker_engine.connect)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def registry():
+    """A registry without authentication, as kind's local registry is."""
+    running = _provide(Registry)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_registry():
+    """A registry that demands the htpasswd credentials it carries."""
+    running = _provide(lambda: Registry(username="pusher", password="push-secret-4711"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client):
+    return _provide(lambda: ensure_base_image(docker_client))
+
+
+@pytest.fixture(scope="session")
+def airflow():
+    venv = _provide(ensure_airflow_venv)
+    running = _provide(lambda: Airflow(venv))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session", params=["v4.1.4", "v3.17.2"])
+def helm_binary(request):
+    return request.param, _provide(lambda: ensure_helm(request.param))

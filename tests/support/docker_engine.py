@@ -1,0 +1,21 @@
+"""The Docker Engine the tests build, push and run containers with. Never started here: CI starts it."""
+
+from __future__ import annotations
+
+import docker
+
+from .common import PartUnavailable
+
+
+def connect() -> docker.DockerClient:
+    """A client for the local Docker Engine, or PartUnavailable saying how to start one."""
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except Exception as exc:
+        raise PartUnavailable(
+            "Docker Engine is not reachable "
+            f"({exc.__class__.__name__}: {exc}). Start it (scripts/start-docker.sh, or "
+            "'systemctl start docker') and check with 'docker info'."
+        ) from exc
+    return client
