@@ -166,4 +166,3 @@ class Airflow:
             process.stop()
         self._processes.clear()
         shutil.rmtree(self.home, ignore_errors=True)
-
