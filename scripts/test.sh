@@ -3,7 +3,7 @@
 # All stages run even when one fails, so one run shows every problem; the exit code is non-zero
 # if any stage failed, and a pytest run that collected no test counts as a failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 scripts/venv.sh tests/requirements.txt || exit 1
 export PATH="$PWD/.venv/bin:$PATH"

@@ -17,19 +17,21 @@ description:
     basic auth), and finds out which one the server has by itself.
   - Right after a deployment the DAG may not be parsed yet; the module waits for it (up to O(dag_wait_timeout))
     and fails at once, with the error's text, if the DAG's file has an import error.
-  - Idempotent by O(run_id): when a run with that id exists, the module attaches to it instead of triggering a
+  - Idempotent by O(run_id). When a run with that id exists, the module attaches to it instead of triggering a
     second one, and reports no change. Without O(run_id) every call triggers a new run.
   - Waits on Airflow 3.1 and newer through the streaming C(/wait) endpoint (one request for the whole run), and
     otherwise by polling with a short first interval that backs off. The deadline O(wait_timeout) is enforced on
     the module's side either way; while the API server restarts, the module reconnects until the deadline.
   - Talks plain HTTP through Ansible's own URL library, so the target needs no Airflow client library.
 author:
-  - airflow_k8s.platform authors
+  - airflow_k8s.platform maintainers (@airflow_k8s)
 attributes:
   check_mode:
+    description: Can run in check mode and return a prediction of the change without making it.
     support: full
     details: Checks access, that the DAG exists, is free of import errors and can be triggered; triggers nothing.
   diff_mode:
+    description: Would return the details of a change in diff mode.
     support: none
 options:
   url:
@@ -82,7 +84,7 @@ options:
   run_id:
     description:
       - Id of the run. When a run with this id exists, the module attaches to it instead of triggering another.
-      - Airflow accepts letters, digits and C(_ . ~ : + -). Without it, Airflow makes one up (C(manual__<time>)).
+      - Airflow accepts letters, digits and the characters C(_.~:+-). Without it, Airflow makes one up (C(manual__<time>)).
     type: str
   conf:
     description:

@@ -102,7 +102,7 @@ def test_a_failing_task_fails_the_module_with_its_log_tail(new_dag, task, tmp_pa
 
 def test_a_paused_dag_fails_clearly_unless_unpause_is_asked(airflow, new_dag, task, tmp_path):
     dag_id = new_dag(paused=True)
-    rc, result, _ = run_task(task(dag_id), tmp_path)
+    rc, result, _output = run_task(task(dag_id), tmp_path)
     assert rc != 0
     assert result["msg"] == (f"DAG '{dag_id}' is paused, so a run would wait forever: set unpause=true, "
                              "or unpause it in the Airflow UI")
@@ -145,7 +145,7 @@ def test_a_dag_file_with_an_import_error_fails_at_once_with_the_error(airflow, t
     airflow.write_dag(dag_id + ".py", dag_source(dag_id, preamble="import module_that_does_not_exist"))
     airflow.reserialize()
     started = time.monotonic()
-    rc, result, _ = run_task(task(dag_id, dag_wait_timeout=120), tmp_path)
+    rc, result, _output = run_task(task(dag_id, dag_wait_timeout=120), tmp_path)
     assert rc != 0
     assert result["msg"] == (f"DAG '{dag_id}' cannot be loaded: import error in {dag_id}.py: "
                              "ModuleNotFoundError: No module named 'module_that_does_not_exist'")
@@ -154,7 +154,7 @@ def test_a_dag_file_with_an_import_error_fails_at_once_with_the_error(airflow, t
 
 
 def test_an_unknown_dag_fails_after_the_bounded_wait(airflow, task, tmp_path):
-    rc, result, _ = run_task(task("no_such_dag", dag_wait_timeout=3), tmp_path)
+    rc, result, _output = run_task(task("no_such_dag", dag_wait_timeout=3), tmp_path)
     assert rc != 0
     assert result["msg"].startswith(f"DAG 'no_such_dag' was not found on Airflow at {airflow.url} within 3s")
 
@@ -173,7 +173,7 @@ def test_a_role_without_permission_gets_a_403_message(airflow, new_dag, task, tm
     dag_id = new_dag()
     args = task(dag_id)
     args["airflow_k8s.platform.dag_run"].update(username=airflow.viewer, password=airflow.viewer_password)
-    rc, result, _ = run_task(args, tmp_path)
+    rc, result, _output = run_task(args, tmp_path)
     assert rc != 0
     assert result["status"] == 403
     assert f"forbids POST /api/v2/dags/{dag_id}/dagRuns to user 'viewer' (HTTP 403" in result["msg"]
@@ -199,14 +199,14 @@ def test_unreachable_or_non_airflow_urls_are_named(registry, task, tmp_path, url
     ({"conf": "{not json"}, "conf is not valid JSON"),
 ])
 def test_bad_input_is_refused_before_any_request(task, tmp_path, args, expected):
-    rc, result, _ = run_task(task("anything", **args), tmp_path)
+    rc, result, _output = run_task(task("anything", **args), tmp_path)
     assert rc != 0
     assert result["msg"].startswith(expected)
 
 
 def test_timeout_names_the_run_so_the_next_call_can_attach(airflow, new_dag, task, tmp_path):
     dag_id = new_dag(body="time.sleep(30)")
-    rc, result, _ = run_task(task(dag_id, run_id="slow-1", wait_timeout=4), tmp_path)
+    rc, result, _output = run_task(task(dag_id, run_id="slow-1", wait_timeout=4), tmp_path)
     assert rc != 0
     assert result["msg"].startswith(f"Timed out after 4s waiting for run 'slow-1' of DAG '{dag_id}' (last state: ")
     assert "run_id='slow-1'" in result["msg"]
