@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import docker_engine
-from tests.support.airflow import Airflow, ensure_airflow_venv
+from tests.support.airflow import REPO_ROOT, Airflow, Airflow2, ensure_airflow_venv
 from tests.support.base_image import ensure_base_image
 from tests.support.common import PartUnavailable
 from tests.support.helm import ensure_helm
@@ -52,6 +52,15 @@ def base_image(docker_client):
 def airflow():
     venv = _provide(ensure_airflow_venv)
     running = _provide(lambda: Airflow(venv))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow2():
+    """Airflow 2.11 (/api/v1, basic auth): the dag_run module's second code path."""
+    venv = _provide(lambda: ensure_airflow_venv(REPO_ROOT / "tests" / "airflow2-requirements.txt"))
+    running = _provide(lambda: Airflow2(venv))
     yield running
     running.stop()
 

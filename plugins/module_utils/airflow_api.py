@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import ssl
 
@@ -66,7 +67,7 @@ def version_tuple(version):
     """'3.1.8' -> (3, 1, 8); pre-release suffixes are ignored."""
     numbers = []
     for part in to_text(version).split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
+        digits = re.match(r"\d*", part).group()
         if not digits:
             break
         numbers.append(int(digits))
@@ -133,13 +134,17 @@ class AirflowClient:
         status, data = self._raw("POST", "/auth/token", body={"username": self.username, "password": self._password},
                                  authenticate=False, accept_status=(200, 201, 401, 403))
         if status in (401, 403):
-            raise AirflowHTTPError(
-                "Airflow at %s refused the credentials of user '%s' (HTTP %s): check username and password"
-                % (self.url, self.username, status), status=status)
+            raise AirflowHTTPError(self._refused_message(status), status=status)
         token = data.get("access_token") if isinstance(data, dict) else None
         if not token:
             raise AirflowError("POST %s/auth/token answered without an access_token" % self.url)
         self._login_token = token
+
+    def _refused_message(self, status=401):
+        if self._token:
+            return "Airflow at %s refused the token (HTTP %s): check it, or get a new one" % (self.url, status)
+        return ("Airflow at %s refused the credentials of user '%s' (HTTP %s): check username and password"
+                % (self.url, self.username, status))
 
     def _auth_header(self):
         if self._token:
@@ -165,9 +170,7 @@ class AirflowClient:
                 self._login()
                 status, data = call()
             if status == 401:
-                who = "the given token" if self._token else "user '%s'" % self.username
-                raise AirflowHTTPError("Airflow at %s refused %s (HTTP 401 on %s %s): check the credentials"
-                                       % (self.url, who, method, path), status=401)
+                raise AirflowHTTPError(self._refused_message(), status=401)
         return status, data
 
     def open_stream(self, path, query, timeout):
@@ -195,10 +198,14 @@ class AirflowClient:
         data = self._decode(raw)
         if status not in accept_status:
             if status == 403:
+                # Airflow 2 with basic auth answers a wrong password with 403, not 401.
+                hint = ("check username and password (Airflow 2 answers a wrong password with 403 too), and "
+                        "that the user's role may do this" if self.api_version == "v1" and not self._token
+                        else "give the user a role that may do this")
                 raise AirflowHTTPError(
-                    "Airflow at %s forbids %s %s to %s (HTTP 403%s): give the user a role that may do this"
+                    "Airflow at %s forbids %s %s to %s (HTTP 403%s): %s"
                     % (self.url, method, path, "this token" if self._token else "user '%s'" % self.username,
-                       self._suffix(data)), status=403, detail=data)
+                       self._suffix(data), hint), status=403, detail=data)
             raise AirflowHTTPError("%s %s failed: HTTP %s%s" % (method, path, status, self._suffix(data)),
                                    status=status, detail=data)
         return status, data

@@ -21,8 +21,6 @@ from pathlib import Path
 from .common import REPO_ROOT, OwnedProcess, PartUnavailable, cache_dir, cache_lock, free_port, port_open, wait_for
 
 REQUIREMENTS = REPO_ROOT / "tests" / "airflow-requirements.txt"
-COMPONENTS = ("scheduler", "dag-processor", "triggerer")
-HEALTHY_COMPONENTS = ("metadatabase", "scheduler", "dag_processor", "triggerer")
 
 
 def ensure_airflow_venv(requirements: Path = REQUIREMENTS) -> Path:
@@ -46,6 +44,11 @@ def ensure_airflow_venv(requirements: Path = REQUIREMENTS) -> Path:
 class Airflow:
     """One running Airflow 3. ``url``, ``admin``/``admin_password`` and ``dags_folder`` are what tests use."""
 
+    api_server = "api-server"
+    components = ("scheduler", "dag-processor", "triggerer")
+    health_path = "/api/v2/monitor/health"
+    healthy_components = ("metadatabase", "scheduler", "dag_processor", "triggerer")
+
     def __init__(self, venv: Path):
         self.venv = venv
         self.home = Path(tempfile.mkdtemp(prefix="test-airflow-"))
@@ -56,11 +59,11 @@ class Airflow:
         self.admin, self.admin_password = "admin", secrets.token_urlsafe(16)
         self.viewer, self.viewer_password = "viewer", secrets.token_urlsafe(16)
         self._processes: dict[str, OwnedProcess] = {}
-        self._write_passwords()
         try:
             self._airflow("db", "migrate")
-            self._start("api-server")
-            for component in COMPONENTS:
+            self._create_users()
+            self._start(self.api_server)
+            for component in self.components:
                 self._start(component)
             self.wait_until_healthy(timeout=180)
         except Exception:
@@ -93,14 +96,15 @@ class Airflow:
         })
         return env
 
-    def _write_passwords(self) -> None:
+    def _create_users(self) -> None:
+        """The simple auth manager reads users' passwords from a file: ours are known and random."""
         passwords = {self.admin: self.admin_password, self.viewer: self.viewer_password}
         path = self.home / "passwords.json"
         path.write_text(json.dumps(passwords), encoding="utf-8")
         path.chmod(0o600)
 
-    def _airflow(self, *args: str) -> str:
-        result = subprocess.run([str(self.venv / "bin" / "airflow"), *args], env=self.env,
+    def _airflow(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run([str(self.venv / "bin" / "airflow"), *args], env=self.env, input=stdin,
                                 capture_output=True, text=True, check=False, timeout=300)
         if result.returncode != 0:
             raise PartUnavailable(f"airflow {' '.join(args)} failed: {result.stderr[-2000:]}")
@@ -119,11 +123,11 @@ class Airflow:
             return json.load(response)
 
     def health(self) -> dict:
-        return self.get("/api/v2/monitor/health")
+        return self.get(self.health_path)
 
     def unhealthy_components(self) -> list[str]:
         health = self.health()
-        return [name for name in HEALTHY_COMPONENTS if health.get(name, {}).get("status") != "healthy"]
+        return [name for name in self.healthy_components if (health.get(name) or {}).get("status") != "healthy"]
 
     def wait_until_healthy(self, timeout: float) -> None:
         def probe() -> bool:
@@ -136,7 +140,7 @@ class Airflow:
         except PartUnavailable as exc:
             if "exited" in str(exc):
                 raise
-            raise PartUnavailable(f"{exc}; api-server log:\n{self._processes['api-server'].log_tail()}") from exc
+            raise PartUnavailable(f"{exc}; {self.api_server} log:\n{self._processes[self.api_server].log_tail()}") from exc
 
     def _died(self, component: str) -> str:
         return f"Airflow {component} exited; log:\n{self._processes[component].log_tail()}"
@@ -154,11 +158,11 @@ class Airflow:
         self._airflow("dags", "reserialize")
 
     def stop_api_server(self) -> None:
-        self._processes.pop("api-server").stop()
+        self._processes.pop(self.api_server).stop()
         wait_for(f"port {self.port} to close", lambda: not port_open(self.port), timeout=30)
 
     def start_api_server(self, timeout: float = 120) -> None:
-        self._start("api-server")
+        self._start(self.api_server)
         self.wait_until_healthy(timeout=timeout)
 
     def stop(self) -> None:
@@ -166,3 +170,34 @@ class Airflow:
             process.stop()
         self._processes.clear()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+class Airflow2(Airflow):
+    """A running Airflow 2 (webserver and scheduler, /api/v1, basic auth), for the v1 code path."""
+
+    api_server = "webserver"
+    components = ("scheduler",)
+    health_path = "/api/v1/health"
+    healthy_components = ("metadatabase", "scheduler")
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = super().env
+        env.update({
+            "AIRFLOW__API__AUTH_BACKENDS": "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,"
+                                           "airflow.api.auth.backend.session",
+            "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
+            "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(self.port),
+            "AIRFLOW__WEBSERVER__BASE_URL": self.url,
+            "AIRFLOW__WEBSERVER__WORKERS": "1",
+            "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
+        })
+        return env
+
+    def _create_users(self) -> None:
+        # Only the admin: FAB creates its other roles when the webserver first starts. The password
+        # goes in on standard input (the prompt), never on a command line.
+        self._airflow("users", "create", "--username", self.admin, "--role", "Admin", "--firstname", "admin",
+                      "--lastname", "test", "--email", "admin@example.invalid",
+                      stdin=f"{self.admin_password}\n{self.admin_password}\n")
