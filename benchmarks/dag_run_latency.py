@@ -70,8 +70,8 @@ def with_baseline(airflow, run_id):
 
 
 def report(name, samples):
-    latencies = [latency for latency, _ in samples]
-    requests = [count for _, count in samples]
+    latencies = [latency for latency, _count in samples]
+    requests = [count for _latency, count in samples]
     print(f"{name:<24} median latency {statistics.median(latencies):6.3f} s   worst {max(latencies):6.3f} s   "
           f"requests/run median {statistics.median(requests):4.0f}  max {max(requests)}")
     return statistics.median(latencies)

@@ -11,6 +11,8 @@ import uuid
 import docker
 import pytest
 
+from tests.support.docker_engine import drop_references
+
 
 def test_airflow_answers_version_and_every_component_is_healthy(airflow):
     assert airflow.get("/api/v2/version")["version"] == "3.3.2"
@@ -47,15 +49,17 @@ def test_base_image_is_pushed_pulled_back_by_digest_and_runs(docker_client, regi
     finally:
         docker_client.images.remove(f"{repository}:{tag}")
 
+    # Only references are dropped, never the image by id: that would delete the shared base image.
     by_digest = f"{repository}@{digest}"
     pulled = docker_client.images.pull(by_digest)
     try:
+        assert by_digest in pulled.attrs["RepoDigests"]
         output = docker_client.containers.run(
             by_digest, ["python3", "-c", "import os, sys; print(os.getuid(), sys.version_info[0])"],
             user="1001", remove=True)
         assert output.decode().split() == ["1001", "3"]
     finally:
-        docker_client.images.remove(pulled.id, force=True)
+        drop_references(docker_client, by_digest, registry.host)
 
 
 def test_registry_with_htpasswd_accepts_right_and_refuses_wrong_credentials(docker_client, auth_registry):

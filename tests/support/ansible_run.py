@@ -1,4 +1,4 @@
-"""Run this collection's modules the way users do: through ansible-playbook, from the checkout."""
+"""Run this collection's modules and roles the way users do: through ansible-playbook, from the checkout."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -13,16 +14,39 @@ import yaml
 from .common import REPO_ROOT
 
 
-def run_task(task: dict, tmp_path: Path, check: bool = False, verbosity: int = 0,
-             env: dict[str, str] | None = None) -> tuple[int, dict | None, str]:
-    """Run one task on localhost; returns (exit code, the task's result, everything printed)."""
+@dataclass
+class PlaybookRun:
+    rc: int
+    output: str
+    tasks: list[dict] = field(default_factory=list)  # [{"name": ..., "result": {...}}] in order
+    stats: dict = field(default_factory=dict)
+
+    def result(self, name: str) -> dict:
+        return next(task["result"] for task in self.tasks if task["name"] == name)
+
+    @property
+    def failure(self) -> str | None:
+        """The message of the task that failed, if one did."""
+        failed = [task["result"] for task in self.tasks if task["result"].get("failed")]
+        return failed[-1].get("msg") if failed else None
+
+    @property
+    def changed(self) -> int:
+        return self.stats.get("changed", 0)
+
+
+def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = None, check: bool = False,
+                 verbosity: int = 0, env: dict[str, str] | None = None) -> PlaybookRun:
+    """Run ``tasks`` on localhost in one play. Extra vars go through a file, never the command line."""
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([{
-        "name": "Module under test", "hosts": "localhost", "gather_facts": False,
-        "tasks": [dict(task, register="under_test")],
+        "name": "Under test", "hosts": "localhost", "gather_facts": False, "tasks": tasks,
     }]), encoding="utf-8")
+    variables = tmp_path / "vars.yml"
+    variables.write_text(yaml.safe_dump(dict(extra_vars or {}, ansible_python_interpreter=sys.executable)),
+                         encoding="utf-8")
     argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-            "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
+            "-e", f"@{variables}", str(playbook)]
     if check:
         argv.append("--check")
     if verbosity:
@@ -33,12 +57,22 @@ def run_task(task: dict, tmp_path: Path, check: bool = False, verbosity: int = 0
     run_env.update(env or {})
     done = subprocess.run(argv, capture_output=True, text=True, env=run_env, cwd=REPO_ROOT, timeout=900,
                           check=False)
-    output = done.stdout + done.stderr
-    result = None
+    run = PlaybookRun(done.returncode, done.stdout + done.stderr)
     if not verbosity:
         try:
-            plays = json.loads(done.stdout)["plays"]
-            result = plays[0]["tasks"][0]["hosts"]["localhost"]
-        except (ValueError, KeyError, IndexError):
-            result = None
-    return done.returncode, result, output
+            report = json.loads(done.stdout)
+        except ValueError:
+            return run
+        for play in report["plays"]:
+            for task in play["tasks"]:
+                if "localhost" in task["hosts"]:
+                    run.tasks.append({"name": task["task"]["name"], "result": task["hosts"]["localhost"]})
+        run.stats = report.get("stats", {}).get("localhost", {})
+    return run
+
+
+def run_task(task: dict, tmp_path: Path, check: bool = False, verbosity: int = 0,
+             env: dict[str, str] | None = None) -> tuple[int, dict | None, str]:
+    """Run one task; returns (exit code, the task's result, everything printed)."""
+    run = run_playbook([task], tmp_path, check=check, verbosity=verbosity, env=env)
+    return run.rc, (run.tasks[0]["result"] if run.tasks else None), run.output

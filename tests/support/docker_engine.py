@@ -19,3 +19,19 @@ def connect() -> docker.DockerClient:
             "'systemctl start docker') and check with 'docker info'."
         ) from exc
     return client
+
+
+def drop_references(client: docker.DockerClient, reference: str, prefix: str) -> None:
+    """Remove the tags and digest references under ``prefix`` of the image ``reference`` names.
+
+    Never removes an image by id: images share layers and ids with the base image other tests use."""
+    try:
+        image = client.images.get(reference)
+    except docker.errors.ImageNotFound:
+        return
+    for name in image.tags + image.attrs.get("RepoDigests", []):
+        if name.startswith(prefix):
+            try:
+                client.images.remove(name)
+            except docker.errors.ImageNotFound:
+                pass  # went with the last tag of its repository
