@@ -9,6 +9,7 @@ from tests.support.airflow import REPO_ROOT, Airflow, Airflow2, ensure_airflow_v
 from tests.support.base_image import ensure_base_image
 from tests.support.common import PartUnavailable
 from tests.support.helm import ensure_helm
+from tests.support.helm_mirror import HelmMirror
 from tests.support.registry import Registry
 
 
@@ -68,3 +69,11 @@ def airflow2():
 @pytest.fixture(scope="session", params=["v4.1.4", "v3.17.2"])
 def helm_binary(request):
     return request.param, _provide(lambda: ensure_helm(request.param))
+
+
+@pytest.fixture(scope="session")
+def helm_mirror():
+    """Official helm builds, packed as the official archives, served from loopback."""
+    mirror = _provide(HelmMirror)
+    yield mirror
+    mirror.stop()
