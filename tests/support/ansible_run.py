@@ -36,8 +36,10 @@ class PlaybookRun:
 
 
 def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = None, check: bool = False,
-                 verbosity: int = 0, env: dict[str, str] | None = None) -> PlaybookRun:
-    """Run ``tasks`` on localhost in one play. Extra vars go through a file, never the command line."""
+                 verbosity: int = 0, env: dict[str, str] | None = None, inventory: Path | None = None) -> PlaybookRun:
+    """Run ``tasks`` on localhost in one play, with ``inventory``'s variables when given.
+
+    Extra vars go through a file, never the command line."""
     playbook = tmp_path / "play.yml"
     playbook.write_text(yaml.safe_dump([{
         "name": "Under test", "hosts": "localhost", "gather_facts": False, "tasks": tasks,
@@ -45,8 +47,8 @@ def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = No
     variables = tmp_path / "vars.yml"
     variables.write_text(yaml.safe_dump(dict(extra_vars or {}, ansible_python_interpreter=sys.executable)),
                          encoding="utf-8")
-    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-            "-e", f"@{variables}", str(playbook)]
+    hosts = ["-i", str(inventory)] if inventory else ["-i", "localhost,", "-c", "local"]
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), *hosts, "-e", f"@{variables}", str(playbook)]
     if check:
         argv.append("--check")
     if verbosity:

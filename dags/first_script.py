@@ -1,0 +1,52 @@
+"""first_script: run the first-script image in a Kubernetes pod, in Airflow's own namespace.
+
+The image comes from the run's conf (``{"image": "registry/first-script@sha256:..."}``), which
+the dag_run stage sets to the digest it just pushed; without it, from the Airflow Variable
+``first_script_image``. gitSync delivers this file from the repository's ``dags/`` folder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.sdk import DAG
+from kubernetes.client import models as k8s
+
+IMAGE = "{{ dag_run.conf.get('image') or var.value.get('first_script_image', '') }}"
+
+with DAG(
+    dag_id="first_script",
+    description="Run images/first-script in a pod and show its output in the task log",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["airflow_k8s.platform"],
+):
+    KubernetesPodOperator(
+        task_id="run_first_script",
+        name="first-script",
+        # No namespace: the operator uses the namespace Airflow itself runs in.
+        image=IMAGE,
+        cmds=["python3", "/app/first-script.py"],
+        image_pull_policy="IfNotPresent",
+        get_logs=True,
+        on_finish_action="delete_pod",
+        security_context=k8s.V1PodSecurityContext(
+            run_as_non_root=True,
+            run_as_user=1001,
+            run_as_group=1001,
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+        ),
+        container_security_context=k8s.V1SecurityContext(
+            run_as_non_root=True,
+            allow_privilege_escalation=False,
+            read_only_root_filesystem=True,
+            capabilities=k8s.V1Capabilities(drop=["ALL"]),
+        ),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "50m", "memory": "64Mi"},
+            limits={"cpu": "250m", "memory": "128Mi"},
+        ),
+    )

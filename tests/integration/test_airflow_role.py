@@ -1,0 +1,108 @@
+"""The airflow role without a cluster: its values pass the official chart's schema under a real helm,
+its own Kubernetes objects validate, and bad input stops it with its own words."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.support.ansible_run import run_playbook
+from tests.support.common import REPO_ROOT
+
+INVENTORIES = sorted(path.name for path in (REPO_ROOT / "inventories").iterdir() if path.is_dir())
+CHART_FILES = REPO_ROOT / "tests" / "fixtures" / "airflow-chart-1.21.0"
+KUBERNETES_VERSION = "1.35"
+
+
+def render(tmp_path, inventory=None, **variables):
+    """Run the role's render step; returns the run, the chart values and the objects it would apply."""
+    tasks = [
+        {"name": "Render", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow",
+                                                             "tasks_from": "render"}},
+        {"name": "Write the values", "ansible.builtin.copy": {
+            "content": "{{ airflow_rendered_values | to_nice_yaml }}", "dest": str(tmp_path / "values.yml"),
+            "mode": "0600"}},
+        {"name": "Write the objects", "ansible.builtin.copy": {
+            "content": "{{ airflow_rendered_objects | to_nice_yaml }}", "dest": str(tmp_path / "objects.yml"),
+            "mode": "0600"}},
+    ]
+    run = run_playbook(tasks, tmp_path, extra_vars=variables,
+                       inventory=REPO_ROOT / "inventories" / inventory if inventory else None)
+    if run.rc != 0:
+        return run, None, None
+    return (run, yaml.safe_load((tmp_path / "values.yml").read_text()),
+            yaml.safe_load((tmp_path / "objects.yml").read_text()))
+
+
+@pytest.fixture(scope="module")
+def values_only_chart(tmp_path_factory):
+    """The official chart's Chart.yaml, values.yaml and schema, with no templates and no subchart."""
+    chart = tmp_path_factory.mktemp("chart") / "airflow"
+    shutil.copytree(CHART_FILES, chart, ignore=shutil.ignore_patterns("README.md"))
+    meta = yaml.safe_load((chart / "Chart.yaml").read_text())
+    meta.pop("dependencies", None)
+    (chart / "Chart.yaml").write_text(yaml.safe_dump(meta))
+    return chart
+
+
+def helm_lint(helm, chart, values_file):
+    return subprocess.run([str(helm), "lint", str(chart), "-f", str(values_file)], capture_output=True, text=True,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def helm():
+    from tests.support.helm import ensure_helm
+    return ensure_helm("v4.1.4")
+
+
+@pytest.mark.parametrize("inventory", INVENTORIES)
+def test_values_for_every_inventory_pass_the_official_chart_schema(tmp_path, inventory, helm, values_only_chart):
+    run, values, objects = render(tmp_path, inventory)
+    assert run.rc == 0, run.output
+    assert values["dags"]["gitSync"]["enabled"] is True
+    assert values["createUserJob"]["env"][0]["valueFrom"]["secretKeyRef"]["key"] == "admin-password"
+    assert "password" not in yaml.safe_dump(values["createUserJob"].get("defaultUser", {}))
+    linted = helm_lint(helm, values_only_chart, tmp_path / "values.yml")
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert "1 chart(s) linted, 0 chart(s) failed" in linted.stdout
+
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_schema_check_can_fail(tmp_path, helm, values_only_chart):
+    run, _values, _objects = render(tmp_path, "kind", airflow_extra_values={"apiServer": {"replicaz": 2}})
+    assert run.rc == 0, run.output
+    linted = helm_lint(helm, values_only_chart, tmp_path / "values.yml")
+    assert linted.returncode != 0
+    assert "replicaz" in linted.stdout + linted.stderr
+
+
+def test_generated_keys_are_strong_and_the_fernet_key_is_valid(tmp_path):
+    import base64
+
+    _run, _values, objects = render(tmp_path, "kind")
+    secret = next(obj for obj in objects if obj["kind"] == "Secret")["stringData"]
+    assert len(base64.urlsafe_b64decode(secret["fernet-key"])) == 32
+    for key in ("api-secret-key", "jwt-secret", "webserver-secret-key"):
+        assert len(secret[key]) >= 48
+    assert secret["admin-password"] not in ("admin", "") and len(secret["admin-password"]) >= 24
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"airflow_git_repo": ""}, "airflow_git_repo is empty: gitSync needs the git repository that holds the DAGs"),
+    ({"airflow_git_ssh_key_secret": "git-key", "airflow_git_known_hosts": ""},
+     "airflow_git_ssh_key_secret is set but airflow_git_known_hosts is empty: pin the git server's host keys"),
+    ({"airflow_executor": "FastExecutor"}, "airflow_executor 'FastExecutor' is not one of LocalExecutor"),
+    ({"airflow_chart_version": "1.15.0"},
+     "The role's values are checked against chart versions 1.21.0, 1.22.0, not 1.15.0"),
+])
+def test_bad_input_stops_the_role_with_its_own_words(tmp_path, variables, message):
+    run, _values, _objects = render(tmp_path, "kind", **variables)
+    assert run.rc != 0
+    assert run.failure.startswith(message), run.failure
