@@ -21,8 +21,8 @@ KUBERNETES_VERSION = "1.35"
 def render(tmp_path, inventory=None, **variables):
     """Run the role's render step; returns the run, the chart values and the objects it would apply."""
     tasks = [
-        {"name": "Render", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow",
-                                                             "tasks_from": "render"}},
+        {"name": "Render",
+         "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow", "tasks_from": "render"}},
         {"name": "Write the values", "ansible.builtin.copy": {
             "content": "{{ airflow_rendered_values | to_nice_yaml }}", "dest": str(tmp_path / "values.yml"),
             "mode": "0600"}},

@@ -29,8 +29,8 @@ KIND_TEST_DOUBLE = textwrap.dedent("""\
 
 def test_rendered_kind_config_and_objects_validate(tmp_path):
     tasks = [
-        {"name": "Render", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster",
-                                                             "tasks_from": "render"}},
+        {"name": "Render",
+         "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster", "tasks_from": "render"}},
         {"name": "Show", "ansible.builtin.debug": {"msg": {
             "config": "{{ kind_cluster_rendered_config }}", "objects": "{{ kind_cluster_rendered_objects }}",
             "hosts": "{{ kind_cluster_rendered_registry_hosts }}"}}},
