@@ -1,0 +1,64 @@
+"""Wall time of the molecule/local scenario, and of its second converge as a ratio of the first.
+
+Starts the parts the scenario needs (as the test suite does), resets the scenario's ephemeral
+state so the first converge installs helm, builds, pushes and triggers from scratch, then times
+converge, a second converge (the idempotence case: nothing to change, no second run) and verify.
+
+    .venv/bin/python benchmarks/molecule_local_timing.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support import docker_engine  # noqa: E402
+from tests.support.airflow import Airflow, ensure_airflow_venv  # noqa: E402
+from tests.support.base_image import ensure_base_image  # noqa: E402
+from tests.support.helm_mirror import HelmMirror  # noqa: E402
+from tests.support.registry import Registry  # noqa: E402
+
+
+def molecule(step, env):
+    started = time.monotonic()
+    done = subprocess.run(["molecule", step, "-s", "local"], cwd=REPO, env=env, capture_output=True, text=True,
+                          check=False)
+    elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"molecule {step} failed:\n{(done.stdout + done.stderr)[-4000:]}")
+    return elapsed
+
+
+def main():
+    base = ensure_base_image(docker_engine.connect())
+    registry, mirror, airflow = Registry(), HelmMirror(), Airflow(ensure_airflow_venv())
+    try:
+        airflow.write_dag("first_script.py", (REPO / "molecule" / "local" / "dags" / "first_script.py").read_text())
+        airflow.reserialize()
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+                   MOLECULE_HELM_MIRROR_URL=mirror.url, MOLECULE_HELM_SHA256=mirror.sha256["v4.1.4"],
+                   MOLECULE_REGISTRY=registry.host, MOLECULE_BASE_IMAGE=base, MOLECULE_AIRFLOW_URL=airflow.url,
+                   AIRFLOW_USERNAME=airflow.admin, AIRFLOW_PASSWORD=airflow.admin_password)
+        molecule("reset", env)
+        first = molecule("converge", env)
+        second = molecule("converge", env)
+        verify = molecule("verify", env)
+        print(f"first converge  {first:6.1f} s (install helm, build, push, trigger and wait)")
+        print(f"second converge {second:6.1f} s (nothing to change)")
+        print(f"verify          {verify:6.1f} s")
+        print(f"scenario wall time (converge + second converge + verify): {first + second + verify:.1f} s")
+        print(f"second/first converge ratio: {second / first:.3f}")
+    finally:
+        airflow.stop()
+        mirror.stop()
+        registry.stop()
+
+
+if __name__ == "__main__":
+    main()
