@@ -10,6 +10,10 @@ export PATH="$PWD/.venv/bin:$PATH"
 # Molecule and ansible-lint call ansible-config and ansible-playbook from PATH: the venv's own.
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 
+# awx.awx is not in the ansible we run: the AWX playbook is linted and checked with it on the path.
+awx_path=$(scripts/awx-collection.sh) || exit 1
+export ANSIBLE_COLLECTIONS_PATH="$awx_path:$PWD/collections"
+
 failed=()
 stage() {
   local name=$1
