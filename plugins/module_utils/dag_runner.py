@@ -32,18 +32,20 @@ TASK_FIELDS = ("task_id", "map_index", "state", "try_number", "duration", "start
 FINISHED_TASK_FAILURES = ("failed", "upstream_failed")
 
 
-class DagRunFailed(AirflowError):
-    """The run ended in one of the failure states; carries the result for the module to return."""
+class DagRunError(AirflowError):
+    """A run that exists but did not end well; carries the result for the module to return."""
 
     def __init__(self, message, result):
         super().__init__(message)
         self.result = result
 
 
-class DagRunTimeout(AirflowError):
-    def __init__(self, message, result):
-        super().__init__(message)
-        self.result = result
+class DagRunFailed(DagRunError):
+    """The run ended in one of the failure states."""
+
+
+class DagRunTimeout(DagRunError):
+    """The run did not end before wait_timeout."""
 
 
 class Deadline:
