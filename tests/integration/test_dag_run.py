@@ -253,3 +253,41 @@ def test_no_secret_appears_at_the_highest_verbosity(airflow, new_dag, task, tmp_
         rc, _result, output = run_task(args, tmp_path, verbosity=4)
         assert "TASK [Trigger and wait]" in output and "<localhost> EXEC" in output  # really ran, verbosely
         assert secret not in output
+
+
+@pytest.fixture
+def self_signed_https(tmp_path):
+    """An HTTPS server on loopback whose certificate no CA signed."""
+    import http.server
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                    "-days", "1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_tls_failure_says_how_to_trust_the_server(task, tmp_path, self_signed_https):
+    args = task("anything")
+    args["airflow_k8s.platform.dag_run"]["url"] = self_signed_https
+    rc, result, output = run_task(args, tmp_path)
+    assert rc != 0
+    assert result["msg"].startswith(f"TLS verification of {self_signed_https} failed (")
+    assert result["msg"].endswith("set ca_path to the CA bundle that signed the server's certificate, "
+                                  "or validate_certs=false if you accept an unverified connection")
+    assert "\n" not in result["msg"] and "Traceback" not in output
+
+    # Turned off on purpose, the module gets past TLS and says what it found there.
+    args["airflow_k8s.platform.dag_run"]["validate_certs"] = False
+    rc, result, _output = run_task(args, tmp_path)
+    assert rc != 0
+    assert "does not look like an Airflow API server" in result["msg"]
