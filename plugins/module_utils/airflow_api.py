@@ -162,30 +162,34 @@ class AirflowClient:
     def request(self, method, path, body=None, query=None, accept_status=(200,), timeout=None,
                 accept="application/json"):
         """An authenticated API call; logs in again once when a JWT has expired (401)."""
-        def call():
-            return self._raw(method, path, body, query, accept_status=accept_status + (401,), timeout=timeout,
-                             accept=accept)
-        status, data = call()
+        status, data = self._relogin_once(lambda: self._raw(
+            method, path, body, query, accept_status=accept_status + (401,), timeout=timeout, accept=accept))
         if status == 401 and 401 not in accept_status:
-            if self._login_token is not None:
-                self._login()
-                status, data = call()
-            if status == 401:
-                raise AirflowHTTPError(self._refused_message(), status=401)
+            raise AirflowHTTPError(self._refused_message(), status=401)
         return status, data
 
     def open_stream(self, path, query, timeout):
         """GET a streaming endpoint; returns the open response to read lines from."""
-        for attempt in (1, 2):
+        def call():
             try:
-                return self._send("GET", path, None, query, authenticate=True, timeout=timeout)
+                return 200, self._send("GET", path, None, query, authenticate=True, timeout=timeout)
             except HTTPError as error:
-                if error.code == 401 and attempt == 1 and self._login_token is not None:
-                    self._login()
-                    continue
-                data = self._decode(error.read() if error.fp is not None else b"")
-                raise AirflowHTTPError("GET %s failed: HTTP %s%s" % (path, error.code, self._suffix(data)),
-                                       status=error.code, detail=data)
+                return error.code, error
+        status, answer = self._relogin_once(call)
+        if isinstance(answer, HTTPError):
+            data = self._decode(answer.read() if answer.fp is not None else b"")
+            if status == 401:
+                raise AirflowHTTPError(self._refused_message(), status=401)
+            raise self._http_error("GET", path, status, data)
+        return answer
+
+    def _relogin_once(self, call):
+        """Run ``call`` (returning status first); on a 401 with an expired JWT, log in and run it again."""
+        answer = call()
+        if answer[0] == 401 and self._login_token is not None:
+            self._login()
+            answer = call()
+        return answer
 
     def _raw(self, method, path, body=None, query=None, authenticate=True, accept_status=(200,), timeout=None,
              accept="application/json"):
@@ -198,18 +202,22 @@ class AirflowClient:
             raw = error.read() if error.fp is not None else b""
         data = self._decode(raw)
         if status not in accept_status:
-            if status == 403:
-                # Airflow 2 with basic auth answers a wrong password with 403, not 401.
-                hint = ("check username and password (Airflow 2 answers a wrong password with 403 too), and "
-                        "that the user's role may do this" if self.api_version == "v1" and not self._token
-                        else "give the user a role that may do this")
-                raise AirflowHTTPError(
-                    "Airflow at %s forbids %s %s to %s (HTTP 403%s): %s"
-                    % (self.url, method, path, "this token" if self._token else "user '%s'" % self.username,
-                       self._suffix(data), hint), status=403, detail=data)
-            raise AirflowHTTPError("%s %s failed: HTTP %s%s" % (method, path, status, self._suffix(data)),
-                                   status=status, detail=data)
+            raise self._http_error(method, path, status, data)
         return status, data
+
+    def _http_error(self, method, path, status, data):
+        """The error for an answer the caller did not expect, in the server's own words."""
+        if status == 403:
+            # Airflow 2 with basic auth answers a wrong password with 403, not 401.
+            hint = ("check username and password (Airflow 2 answers a wrong password with 403 too), and "
+                    "that the user's role may do this" if self.api_version == "v1" and not self._token
+                    else "give the user a role that may do this")
+            return AirflowHTTPError(
+                "Airflow at %s forbids %s %s to %s (HTTP 403%s): %s"
+                % (self.url, method, path, "this token" if self._token else "user '%s'" % self.username,
+                   self._suffix(data), hint), status=403, detail=data)
+        return AirflowHTTPError("%s %s failed: HTTP %s%s" % (method, path, status, self._suffix(data)),
+                                status=status, detail=data)
 
     @staticmethod
     def _suffix(data):
@@ -276,16 +284,18 @@ class AirflowClient:
         status, data = self.request("GET", self._dag_path(dag_id), accept_status=(200, 404))
         return data if status == 200 else None
 
-    def import_errors(self):
-        errors, offset = [], 0
+    def _all_pages(self, path, key):
+        """Every item of a paged list endpoint (``{key: [...], "total_entries": N}``)."""
+        items = []
         while True:
-            _status, data = self.request("GET", self.api_root + "/importErrors",
-                                         query={"limit": 100, "offset": offset})
-            page = (data or {}).get("import_errors", [])
-            errors.extend(page)
-            offset += len(page)
-            if not page or offset >= (data or {}).get("total_entries", 0):
-                return errors
+            _status, data = self.request("GET", path, query={"limit": 100, "offset": len(items)})
+            page = (data or {}).get(key, [])
+            items.extend(page)
+            if not page or len(items) >= (data or {}).get("total_entries", 0):
+                return items
+
+    def import_errors(self):
+        return self._all_pages(self.api_root + "/importErrors", "import_errors")
 
     def unpause(self, dag_id):
         self.request("PATCH", self._dag_path(dag_id), body={"is_paused": False}, query={"update_mask": "is_paused"})
@@ -300,14 +310,7 @@ class AirflowClient:
         return data if status == 200 else None
 
     def task_instances(self, dag_id, run_id):
-        instances = []
-        while True:
-            _status, data = self.request("GET", self._dag_path(dag_id, "dagRuns", run_id, "taskInstances"),
-                                         query={"limit": 100, "offset": len(instances)})
-            page = (data or {}).get("task_instances", [])
-            instances.extend(page)
-            if not page or len(instances) >= (data or {}).get("total_entries", 0):
-                return instances
+        return self._all_pages(self._dag_path(dag_id, "dagRuns", run_id, "taskInstances"), "task_instances")
 
     def task_log(self, dag_id, run_id, task_id, try_number, map_index=-1):
         """The log of one try: a list of structured entries (Airflow 3) or a text (Airflow 2)."""
