@@ -232,15 +232,17 @@ class DagRunner:
         deadline = Deadline(self.p["wait_timeout"], self._clock)
         stop_states = set(self.p["success_states"]) | set(self.p["failure_states"])
         self.result["last_state"] = state
+        run = None
         if state not in stop_states:
-            if self.client.supports_wait_stream:
-                self._stream_until(run_id, stop_states, deadline)
-            else:
-                self._poll_until(run_id, stop_states, deadline)
-        return self._retrying(deadline, lambda: self.client.get_run(self.p["dag_id"], run_id))
+            wait = self._stream_until if self.client.supports_wait_stream else self._poll_until
+            run = wait(run_id, stop_states, deadline)
+        # The stream's lines carry only the state: fetch the whole run unless the wait already did.
+        return run or self._retrying(deadline, lambda: self.client.get_run(self.p["dag_id"], run_id))
 
     def _stream_until(self, run_id, stop_states, deadline):
-        """Read the /wait stream (Airflow >= 3.1): one request, a line per state check on the server."""
+        """Read the /wait stream (Airflow >= 3.1): one request, a line per state check on the server.
+
+        Returns the run when it had to fetch it, None when a stream line said the run stopped."""
         path = self.client.wait_stream_path(self.p["dag_id"], run_id)
         query = {"interval": self.p["poll_interval"]}
         intervals = backoff(self.p["poll_interval"])
@@ -256,24 +258,25 @@ class DagRunner:
                         if state:
                             self.result["last_state"] = state
                             if state in stop_states:
-                                return
+                                return None
                         if deadline.expired():
                             break
                 finally:
                     response.close()
                 intervals = backoff(self.p["poll_interval"])  # a clean stream end resets the backoff
-                state = self._retrying(deadline, lambda: self.client.get_run(self.p["dag_id"], run_id))
-                if state and state.get("state") in stop_states:
-                    self.result["last_state"] = state["state"]
-                    return
+                run = self._retrying(deadline, lambda: self.client.get_run(self.p["dag_id"], run_id))
+                if run and run.get("state") in stop_states:
+                    self.result["last_state"] = run["state"]
+                    return run
             except (AirflowUnreachable, OSError, HTTPException, ValueError):
                 # The API server restarting, a read that timed out, or a line cut off by a dropped
                 # connection: reconnect after a pause, until the deadline.
                 pass
             self._sleep(min(next(intervals), deadline.remaining()))
-        self._timeout(run_id, deadline)
+        return self._timeout(run_id, deadline)
 
     def _poll_until(self, run_id, stop_states, deadline):
+        """Poll the run with a growing interval; returns it once it reached a stop state."""
         intervals = backoff(self.p["poll_interval"])
         while not deadline.expired():
             self._sleep(min(next(intervals), deadline.remaining()))
@@ -284,8 +287,8 @@ class DagRunner:
             if run:
                 self.result["last_state"] = run.get("state")
                 if run.get("state") in stop_states:
-                    return
-        self._timeout(run_id, deadline)
+                    return run
+        return self._timeout(run_id, deadline)
 
     def _retrying(self, deadline, call):
         """Run ``call``; while the API server can't be reached, retry until the deadline."""
