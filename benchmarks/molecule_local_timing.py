@@ -9,7 +9,6 @@ converge, a second converge (the idempotence case: nothing to change, no second 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -21,7 +20,9 @@ sys.path.insert(0, str(REPO))
 from tests.support import docker_engine  # noqa: E402
 from tests.support.airflow import Airflow, ensure_airflow_venv  # noqa: E402
 from tests.support.base_image import ensure_base_image  # noqa: E402
+from tests.support.common import tool_env  # noqa: E402
 from tests.support.helm_mirror import HelmMirror  # noqa: E402
+from tests.support.molecule_local import install_local_dag, parts_env  # noqa: E402
 from tests.support.registry import Registry  # noqa: E402
 
 
@@ -39,12 +40,8 @@ def main():
     base = ensure_base_image(docker_engine.connect())
     registry, mirror, airflow = Registry(), HelmMirror(), Airflow(ensure_airflow_venv())
     try:
-        airflow.write_dag("first_script.py", (REPO / "molecule" / "local" / "dags" / "first_script.py").read_text())
-        airflow.reserialize()
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-                   MOLECULE_HELM_MIRROR_URL=mirror.url, MOLECULE_HELM_SHA256=mirror.sha256["v4.1.4"],
-                   MOLECULE_REGISTRY=registry.host, MOLECULE_BASE_IMAGE=base, MOLECULE_AIRFLOW_URL=airflow.url,
-                   AIRFLOW_USERNAME=airflow.admin, AIRFLOW_PASSWORD=airflow.admin_password)
+        install_local_dag(airflow)
+        env = tool_env(**parts_env(airflow, registry.host, base, mirror))
         molecule("reset", env)
         first = molecule("converge", env)
         second = molecule("converge", env)

@@ -9,15 +9,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import ansible_runner
 import pytest
 import yaml
 
-from tests.support.common import REPO_ROOT
-
-VENV_BIN = Path(sys.executable).parent
+from tests.support.common import REPO_ROOT, VENV_BIN, tool_env
+from tests.support.molecule_local import install_local_dag, parts_env
 
 
 @functools.cache
@@ -29,8 +27,7 @@ def awx_collections_path() -> str:
 
 
 def awx_env():
-    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=awx_collections_path(), PATH=f"{VENV_BIN}:{os.environ['PATH']}",
-                ANSIBLE_NOCOLOR="1")
+    return tool_env(ANSIBLE_COLLECTIONS_PATH=awx_collections_path())
 
 
 @functools.cache
@@ -92,8 +89,7 @@ def test_ansible_builder_creates_a_context_offline_that_pins_helm_by_checksum(tm
 
 def test_stage_playbooks_run_through_ansible_runner_with_awx_style_credentials(
         tmp_path, airflow, registry, base_image, helm_mirror):
-    airflow.write_dag("first_script.py", (REPO_ROOT / "molecule" / "local" / "dags" / "first_script.py").read_text())
-    airflow.reserialize()
+    install_local_dag(airflow)
     # As AWX injects them: parts and the Airflow API in the environment, the registry credential
     # (this project's custom credential type) as extra vars. The registry is the open one: the local
     # Airflow's DockerOperator pulls the image without credentials of its own.
@@ -101,11 +97,8 @@ def test_stage_playbooks_run_through_ansible_runner_with_awx_style_credentials(
         "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
         "ANSIBLE_COLLECTIONS_PATH": str(REPO_ROOT / "collections"),
         "MOLECULE_EPHEMERAL_DIRECTORY": str(tmp_path / "state"),
-        "MOLECULE_HELM_MIRROR_URL": helm_mirror.url, "MOLECULE_HELM_SHA256": helm_mirror.sha256["v4.1.4"],
-        "MOLECULE_REGISTRY": registry.host, "MOLECULE_BASE_IMAGE": base_image,
-        "MOLECULE_AIRFLOW_URL": airflow.url, "AIRFLOW_USERNAME": airflow.admin,
-        "AIRFLOW_PASSWORD": airflow.admin_password,
         "HOME": str(tmp_path / "home"),
+        **parts_env(airflow, registry.host, base_image, helm_mirror),
     }
     (tmp_path / "home").mkdir()
     registry_password = "injected-" + os.urandom(6).hex()

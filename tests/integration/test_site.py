@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.support.common import REPO_ROOT
+from tests.support.common import REPO_ROOT, VENV_BIN, tool_env
 
 INVENTORIES = sorted(path.name for path in (REPO_ROOT / "inventories").iterdir() if path.is_dir())
 PLAYBOOKS = ["site.yml"] + sorted(f"playbooks/{path.name}" for path in (REPO_ROOT / "playbooks").glob("*.yml")
@@ -19,8 +16,8 @@ PLAYBOOKS = ["site.yml"] + sorted(f"playbooks/{path.name}" for path in (REPO_ROO
 @pytest.mark.parametrize("inventory", INVENTORIES)
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_syntax_check(playbook, inventory):
-    done = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), playbook, "-i",
-                           f"inventories/{inventory}", "--syntax-check"], cwd=REPO_ROOT, capture_output=True,
-                          text=True, env=dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg")), check=False)
+    done = subprocess.run([str(VENV_BIN / "ansible-playbook"), playbook, "-i", f"inventories/{inventory}",
+                           "--syntax-check"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          env=tool_env(ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg")), check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"playbook: {playbook}" in done.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from .common import REPO_ROOT
+from .common import REPO_ROOT, VENV_BIN
 
 
 @dataclass
@@ -48,7 +48,7 @@ def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = No
     variables.write_text(yaml.safe_dump(dict(extra_vars or {}, ansible_python_interpreter=sys.executable)),
                          encoding="utf-8")
     hosts = ["-i", str(inventory)] if inventory else ["-i", "localhost,", "-c", "local"]
-    argv = [str(Path(sys.executable).parent / "ansible-playbook"), *hosts, "-e", f"@{variables}", str(playbook)]
+    argv = [str(VENV_BIN / "ansible-playbook"), *hosts, "-e", f"@{variables}", str(playbook)]
     if check:
         argv.append("--check")
     if verbosity:

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -15,6 +16,13 @@ from typing import Callable, Iterator, TypeVar
 T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The venv the tests run in: ansible-playbook, molecule, ansible-lint and friends live here.
+VENV_BIN = Path(sys.executable).parent
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment for the venv's command-line tools: found first on PATH, plain output."""
+    return dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_NOCOLOR="1", NO_COLOR="1", **extra)
 
 
 class PartUnavailable(RuntimeError):
