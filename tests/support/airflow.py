@@ -103,12 +103,16 @@ class Airflow:
         path.write_text(json.dumps(passwords), encoding="utf-8")
         path.chmod(0o600)
 
-    def _airflow(self, *args: str, stdin: str | None = None) -> str:
-        result = subprocess.run([str(self.venv / "bin" / "airflow"), *args], env=self.env, input=stdin,
-                                capture_output=True, text=True, check=False, timeout=300)
-        if result.returncode != 0:
-            raise PartUnavailable(f"airflow {' '.join(args)} failed: {result.stderr[-2000:]}")
-        return result.stdout
+    def _airflow(self, *args: str, stdin: str | None = None, retry_if: str | None = None, attempts: int = 1) -> str:
+        """Run an airflow command; run it again (up to ``attempts``) while its stderr contains ``retry_if``."""
+        for attempt in range(1, attempts + 1):
+            result = subprocess.run([str(self.venv / "bin" / "airflow"), *args], env=self.env, input=stdin,
+                                    capture_output=True, text=True, check=False, timeout=300)
+            if result.returncode == 0:
+                return result.stdout
+            if not (retry_if and retry_if in result.stderr) or attempt == attempts:
+                break
+        raise PartUnavailable(f"airflow {' '.join(args)} failed: {result.stderr[-2000:]}")
 
     def _start(self, component: str) -> None:
         self._processes[component] = OwnedProcess(
@@ -154,8 +158,12 @@ class Airflow:
         return path
 
     def reserialize(self) -> None:
-        """Parse the DAGs folder now instead of waiting for the dag-processor's next pass."""
-        self._airflow("dags", "reserialize")
+        """Parse the DAGs folder now instead of waiting for the dag-processor's next pass.
+
+        The running dag-processor may store a new DAG in the same instant: on SQLite the loser of
+        that race fails on the DAG's unique id. The DAG is stored then, so parsing again succeeds.
+        """
+        self._airflow("dags", "reserialize", retry_if="UNIQUE constraint failed", attempts=3)
 
     def stop_api_server(self) -> None:
         self._processes.pop(self.api_server).stop()
