@@ -15,8 +15,11 @@ import docker
 
 from .common import PartUnavailable, cache_lock
 
-BASE_IMAGE = "airflow-k8s-test/debian-python:bookworm"
 SUITE = "bookworm"
+# Python with its whole standard library: the kind git server runs ``python3 -m http.server``.
+PACKAGES = ("python3",)
+# The tag names what is inside, so a machine holding an older build makes the new one.
+BASE_IMAGE = f"airflow-k8s-test/debian-python:{SUITE}-{'-'.join(PACKAGES)}"
 
 
 def ensure_base_image(client: docker.DockerClient) -> str:
@@ -37,7 +40,7 @@ def _build(client: docker.DockerClient) -> None:
     root = tempfile.mkdtemp(prefix="base-image-rootfs-")
     tarball = root + ".tar"
     try:
-        argv = ["debootstrap", "--variant=minbase", "--include=python3-minimal", SUITE, root]
+        argv = ["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES), SUITE, root]
         # The mirror defaults to debootstrap's own; a site with a local mirror sets DEBOOTSTRAP_MIRROR.
         if os.environ.get("DEBOOTSTRAP_MIRROR"):
             argv.append(os.environ["DEBOOTSTRAP_MIRROR"])
