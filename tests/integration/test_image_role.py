@@ -73,6 +73,19 @@ def test_build_push_rerun_unchanged_then_pull_by_digest_and_run(tmp_path, docker
     assert docker_client.images.get(image_ref).labels["org.opencontainers.image.title"] == "first-script"
 
 
+def test_an_image_only_the_registry_holds_is_pulled_not_rebuilt(tmp_path, docker_client, registry, base_image):
+    first = build(tmp_path, registry.host, base_image, image_name="first-script-reused")
+    assert first.rc == 0, first.output
+    image_ref = first.result("Show image_ref")["image_ref"]
+    drop_references(docker_client, image_ref, registry.host)  # a fresh builder: only the registry has it
+
+    again = build(tmp_path, registry.host, base_image, image_name="first-script-reused")
+    assert again.rc == 0, again.output
+    assert [t["name"] for t in again.tasks if t["result"].get("changed")] == [
+        "airflow_k8s.platform.image : Take the image for this context from the registry when only the registry has it"]
+    assert again.result("Show image_ref")["image_ref"] == image_ref
+
+
 def test_a_changed_script_gives_a_new_tag_and_digest(tmp_path, context, registry, base_image):
     before = build(tmp_path, registry.host, base_image, image_context_dir=str(context), image_name="changing")
     assert before.rc == 0, before.output
