@@ -2,7 +2,8 @@
 
 Starts its own registry on loopback and builds images/first-script on the offline base image
 (from a fresh repository name, so the first run really builds and pushes), then runs the role
-again on the unchanged context. Needs a running Docker Engine.
+again on the unchanged context; then once more after dropping the local tags, as a new builder
+would (it pulls the registry's image instead of building). Needs a running Docker Engine.
 
     .venv/bin/python benchmarks/image_rerun.py
 """
@@ -48,9 +49,14 @@ def main():
         first, _first_run = timed_run(variables)
         second, second_run = timed_run(variables)
         image_ref, size = second_run.result("Show")["msg"].split()
+        docker_engine.drop_references(client, image_ref, registry.host)
+        third, third_run = timed_run(variables)
+        same_digest = third_run.result("Show")["msg"].split()[0] == image_ref
         print(f"first run  {first:6.2f} s (build + push)")
         print(f"second run {second:6.2f} s (unchanged context), changed tasks: {second_run.changed}")
         print(f"second/first ratio: {second / first:.3f}")
+        print(f"new builder {third:5.2f} s (local tags dropped), changed tasks: {third_run.changed}, "
+              f"same digest: {same_digest}; new-builder/first ratio: {third / first:.3f}")
         print(f"image {image_ref}: {int(size) / 1e6:.1f} MB on the offline Debian base "
               f"(base alone {client.images.get(base).attrs['Size'] / 1e6:.1f} MB)")
     finally:
