@@ -14,7 +14,7 @@ import ansible_runner
 import pytest
 import yaml
 
-from tests.support.common import REPO_ROOT, VENV_BIN, tool_env
+from tests.support.common import REPO_ROOT, VENV_BIN, run_tool, tool_env
 from tests.support.molecule_local import install_local_dag, parts_env
 
 
@@ -33,9 +33,7 @@ def awx_env():
 @functools.cache
 def module_options(module: str) -> dict:
     """The module's documented options (auth fragment included), from the real awx.awx collection."""
-    done = subprocess.run([str(VENV_BIN / "ansible-doc"), "-t", "module", "--json", module], capture_output=True,
-                          text=True, env=awx_env(), check=False)
-    assert done.returncode == 0, done.stderr
+    done = run_tool("ansible-doc", "-t", "module", "--json", module, env=awx_env())
     return json.loads(done.stdout)[module]["doc"]["options"]
 
 
@@ -68,16 +66,12 @@ def test_every_awx_task_matches_its_module_argument_spec(name, module, args):
 
 
 def test_ansible_lint_passes_on_the_awx_playbook_with_awx_awx_installed():
-    done = subprocess.run([str(VENV_BIN / "ansible-lint"), "--profile", "production", "playbooks/awx.yml"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, env=awx_env(), check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_tool("ansible-lint", "--profile", "production", "playbooks/awx.yml", env=awx_env())
 
 
 def test_ansible_builder_creates_a_context_offline_that_pins_helm_by_checksum(tmp_path):
-    done = subprocess.run([str(VENV_BIN / "ansible-builder"), "create", "-f", str(REPO_ROOT / "execution-environment.yml"),
-                           "-c", str(tmp_path), "--output-filename", "Containerfile"],
-                          capture_output=True, text=True, check=False, env=awx_env())
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_tool("ansible-builder", "create", "-f", str(REPO_ROOT / "execution-environment.yml"),
+             "-c", str(tmp_path), "--output-filename", "Containerfile", env=awx_env())
     containerfile = (tmp_path / "Containerfile").read_text()
     assert "HELM_VERSION=v4.1.4 HELM_SHA256=70b2c30a19da4db264dfd68c8a3664e05093a361cefd89572ffb36f8abfa3d09" \
         in containerfile

@@ -4,10 +4,9 @@ empty collections path, and found there by Ansible without this checkout's link.
 from __future__ import annotations
 
 import json
-import subprocess
 import tarfile
 
-from tests.support.common import REPO_ROOT, VENV_BIN, tool_env
+from tests.support.common import REPO_ROOT, run_tool, tool_env
 
 # Local state of a working checkout that must never ship in the artifact.
 NEVER_SHIPPED = (".venv/", ".pytest_cache/", ".ansible/", ".ci/", ".cache/", "collections/ansible_collections/",
@@ -18,17 +17,10 @@ SHIPPED = ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "plugins/modules/d
            "roles/kind_cluster/tasks/main.yml", "images/first-script/Dockerfile", "dags/first_script.py")
 
 
-def galaxy(*args, cwd, env):
-    done = subprocess.run([str(VENV_BIN / "ansible-galaxy"), *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, check=False, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 def test_the_built_collection_installs_and_its_docs_load_without_the_checkout(tmp_path):
     # Built where maintainers build it: in the checkout, with whatever local state it holds.
     (REPO_ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    galaxy("collection", "build", "--output-path", str(tmp_path), cwd=REPO_ROOT, env=tool_env())
+    run_tool("ansible-galaxy", "collection", "build", "--output-path", str(tmp_path))
     artifact = tmp_path / "airflow_k8s-platform-0.1.0.tar.gz"
     with tarfile.open(artifact) as archive:
         names = archive.getnames()
@@ -44,19 +36,16 @@ def test_the_built_collection_installs_and_its_docs_load_without_the_checkout(tm
     outside.mkdir()
     (outside / "ansible.cfg").write_text("[defaults]\n", encoding="utf-8")
     env = tool_env(ANSIBLE_COLLECTIONS_PATH=str(installed), ANSIBLE_CONFIG=str(outside / "ansible.cfg"))
-    galaxy("collection", "install", "--offline", "--no-deps", "-p", str(installed), str(artifact), cwd=outside, env=env)
+    run_tool("ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", str(installed), str(artifact),
+             cwd=outside, env=env)
     assert (installed / "ansible_collections" / "airflow_k8s" / "platform" / "plugins" / "modules" / "dag_run.py").exists()
 
-    doc = subprocess.run([str(VENV_BIN / "ansible-doc"), "--json", "airflow_k8s.platform.dag_run"], cwd=outside,
-                         env=env, capture_output=True, text=True, check=False, timeout=120)
-    assert doc.returncode == 0, doc.stderr
+    doc = run_tool("ansible-doc", "--json", "airflow_k8s.platform.dag_run", cwd=outside, env=env)
     module = json.loads(doc.stdout)["airflow_k8s.platform.dag_run"]
     assert str(installed) in module["doc"]["filename"]
     assert {"url", "dag_id", "password", "validate_certs"} <= set(module["doc"]["options"])
     assert module["return"]["run"] and module["examples"].strip()
 
-    roles = subprocess.run([str(VENV_BIN / "ansible-doc"), "--json", "-t", "role", "-l", "airflow_k8s.platform"],
-                           cwd=outside, env=env, capture_output=True, text=True, check=False, timeout=120)
-    assert roles.returncode == 0, roles.stderr
+    roles = run_tool("ansible-doc", "--json", "-t", "role", "-l", "airflow_k8s.platform", cwd=outside, env=env)
     assert {"airflow_k8s.platform.airflow", "airflow_k8s.platform.helm", "airflow_k8s.platform.image",
             "airflow_k8s.platform.kind_cluster"} <= set(json.loads(roles.stdout))

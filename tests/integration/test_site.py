@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.support.common import REPO_ROOT, VENV_BIN, tool_env
+from tests.support.common import REPO_ROOT, run_tool, tool_env
 
 INVENTORIES = sorted(path.name for path in (REPO_ROOT / "inventories").iterdir() if path.is_dir())
 PLAYBOOKS = ["site.yml"] + sorted(f"playbooks/{path.name}" for path in (REPO_ROOT / "playbooks").glob("*.yml")
@@ -16,8 +14,6 @@ PLAYBOOKS = ["site.yml"] + sorted(f"playbooks/{path.name}" for path in (REPO_ROO
 @pytest.mark.parametrize("inventory", INVENTORIES)
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_syntax_check(playbook, inventory):
-    done = subprocess.run([str(VENV_BIN / "ansible-playbook"), playbook, "-i", f"inventories/{inventory}",
-                           "--syntax-check"], cwd=REPO_ROOT, capture_output=True, text=True,
-                          env=tool_env(ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg")), check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_tool("ansible-playbook", playbook, "-i", f"inventories/{inventory}", "--syntax-check",
+                    env=tool_env(ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg")))
     assert f"playbook: {playbook}" in done.stdout

@@ -25,6 +25,17 @@ def tool_env(**extra: str) -> dict[str, str]:
     return dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_NOCOLOR="1", NO_COLOR="1", **extra)
 
 
+def run_tool(tool: str, *args: str, cwd: Path = REPO_ROOT, env: dict[str, str] | None = None,
+             timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run one of the venv's tools and fail the test, with the end of its output, unless it succeeds."""
+    done = subprocess.run([str(VENV_BIN / tool), *args], cwd=cwd, env=env or tool_env(), capture_output=True,
+                          text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"{tool} {' '.join(args)} exited {done.returncode}:\n"
+                             f"{(done.stdout + done.stderr)[-6000:]}")
+    return done
+
+
 class PartUnavailable(RuntimeError):
     """A real part the tests need could not be provided; the message says what to do."""
 
