@@ -1,0 +1,61 @@
+"""Build here, from Go modules and Debian packages, what a kind cluster needs when nothing can be
+downloaded from its usual places: the kind CLI, a kind node image, and the images of the cluster's
+local registry and DAG git server. See offline/README.md.
+
+    python offline/build.py [TARGET ...]      # targets: kind node-image registry-image git-server-image
+                                              # (default: all of them)
+
+Progress goes to stderr, one line per part. stdout gets JSON: {"results": {TARGET: a path for
+kind, an image name for the rest}, "built": [what this run made rather than reused]}. Versions
+default to the kind_cluster role's pins. Needs root (debootstrap), Go, gcc, libseccomp-dev, and a
+running Docker Engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from builder.cache import Cache  # noqa: E402
+from builder.common import BuildFailed  # noqa: E402
+from builder.plan import PINS, TARGETS, Plan, role_pins  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    kind_version, kubernetes_version = role_pins()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help=f"what to build: {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--kind-version", default=kind_version, help=f"kind release (default: {kind_version})")
+    parser.add_argument("--kubernetes-version", default=kubernetes_version,
+                        help=f"Kubernetes release of the node image (default: {kubernetes_version})")
+    parser.add_argument("--cache", type=Path, help="cache folder (default: ~/.cache/airflow_k8s_platform/offline)")
+    parser.add_argument("--pins", type=Path, default=PINS, help="pins file (default: offline/pins.yml)")
+    options = parser.parse_args(argv)
+    unknown = sorted(set(options.targets) - set(TARGETS))
+    if unknown:
+        parser.error(f"no such target: {', '.join(unknown)} (targets: {', '.join(TARGETS)})")
+
+    cache = Cache(options.cache)
+    with open(cache.root / "build.lock", "w", encoding="utf-8") as lock:
+        # Two builds at once would write the same folders: the second waits for the first.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            plan = Plan(cache, options.kind_version, options.kubernetes_version, options.pins)
+            built = plan.build(options.targets or list(TARGETS))
+        except BuildFailed as failure:
+            print(str(failure), file=sys.stderr)
+            if failure.detail:
+                print(failure.detail, file=sys.stderr)
+            return 1
+    json.dump({"results": built, "built": cache.made}, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

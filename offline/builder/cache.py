@@ -1,0 +1,67 @@
+"""Where the offline build keeps what it made, keyed by everything that went into it.
+
+A part's results live in parts/<part>/<version>-<key>/ and count only once the build wrote
+``.complete`` there: an interrupted build is redone, a finished one is reused. The key is a hash of
+the part's inputs (versions, flags, the recipe's own version), so a changed pin rebuilds that part
+and what contains it, and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+DEFAULT_ROOT = Path.home() / ".cache" / "airflow_k8s_platform" / "offline"
+
+
+def key(*inputs: object) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+class Cache:
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root or os.environ.get("AIRFLOW_K8S_OFFLINE_CACHE") or DEFAULT_ROOT)
+        self.root.mkdir(parents=True, exist_ok=True)
+        # What this run made rather than reused, in order: how a caller tells "changed".
+        self.made: list[str] = []
+
+    def go_env(self) -> dict[str, str]:
+        """Go's module and build caches live here too, so "empty the caches" is one folder."""
+        return {"GOMODCACHE": str(self.root / "go" / "mod"), "GOCACHE": str(self.root / "go" / "build"),
+                "GOFLAGS": "-mod=mod", "GOWORK": "off"}
+
+    def log(self, part: str, fresh: bool = False) -> Path:
+        """The log of ``part``'s last build; ``fresh`` empties it for a new one."""
+        path = self.root / "logs" / f"{part}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            path.write_text("")
+        return path
+
+    def result(self, part: str, version: str, part_key: str) -> Path:
+        return self.root / "parts" / part / f"{version}-{part_key}"
+
+    def work(self, part: str) -> Path:
+        """A fresh scratch folder for one part's build."""
+        path = self.root / "work" / part
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        return path
+
+    @staticmethod
+    def complete(path: Path) -> bool:
+        return (path / ".complete").exists()
+
+    @staticmethod
+    def begin(path: Path) -> Path:
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        return path
+
+    @staticmethod
+    def finish(path: Path, manifest: dict) -> None:
+        (path / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        (path / ".complete").touch()

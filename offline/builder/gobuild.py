@@ -1,0 +1,127 @@
+"""Programs built from their Go modules, through the Go module proxy.
+
+Each part is built from a small module of our own that requires the upstream module at the pinned
+version (``go get -tool``): the same dependency versions upstream's go.mod selects, checked
+against go.sum and the checksum database, and no clone of upstream's repository. Binaries are
+static (CGO off) unless the part says otherwise, stripped, and stamped with their version the
+way upstream's release builds stamp it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import Cache, key
+from .common import BuildFailed, Stopwatch, run, say
+
+# Bump when the recipe below changes what it produces: every Go part is rebuilt.
+RECIPE = 1
+
+
+@dataclass
+class GoPart:
+    name: str
+    module: str
+    version: str
+    binaries: dict[str, str]  # binary name -> package path inside the module ("." is the module itself)
+    cgo: bool = False
+    tags: list[str] = field(default_factory=list)
+    extra_ldflags: list[str] = field(default_factory=list)
+    version_variables: dict[str, str] = field(default_factory=dict)
+    replaces: dict[str, str] = field(default_factory=dict)  # module -> version, for modules upstream replaces
+    pinned_by: str = "offline/pins.yml"  # where the version comes from, for the error that says it is wrong
+
+    def package(self, path: str) -> str:
+        return self.module if path == "." else f"{self.module}/{path}"
+
+    def inputs(self, go_version: str) -> dict:
+        """Everything that decides what the build makes: the cache key."""
+        made_from = {name: value for name, value in self.__dict__.items() if name != "pinned_by"}
+        return {"recipe": RECIPE, "go": go_version, **made_from}
+
+
+def go_version(cache: Cache) -> str:
+    try:
+        return subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True, check=True,
+                              env={**os.environ, **cache.go_env()}).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise BuildFailed("go", "the Go toolchain does not run (`go env GOVERSION`): install Go 1.25 or newer"
+                          f" ({exc})") from None
+
+
+def module_info(part: str, module: str, version: str, cache: Cache, log: Path,
+                pinned_by: str = "offline/pins.yml") -> dict:
+    """What the proxy says of module@version: its go.mod path, commit and time (``go mod download -json``)."""
+    output = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True,
+                            text=True, check=False, env={**os.environ, **cache.go_env()})
+    try:
+        info = json.loads(output.stdout)
+    except ValueError:
+        info = {"Error": (output.stderr or output.stdout).strip()}
+    if info.get("Error") or output.returncode != 0:
+        reason = " ".join(str(info.get("Error") or output.stderr).split())
+        raise BuildFailed(part, f"the Go module proxy does not serve {module}@{version} ({reason}): check the"
+                                f" version in {pinned_by}, or GOPROXY")
+    info.update(json.loads(Path(info["Info"]).read_text()))
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(f"\n{module}@{version}: {json.dumps(info.get('Origin', {}))}\n")
+    return info
+
+
+def stamp_values(version: str, info: dict) -> dict[str, str]:
+    numbers = re.match(r"v?(\d+)\.(\d+)", version)
+    return {"version": version, "bare_version": version.lstrip("v"),
+            "major": numbers.group(1) if numbers else "", "minor": numbers.group(2) if numbers else "",
+            "commit": info.get("Origin", {}).get("Hash", ""), "time": info.get("Time", "")}
+
+
+def build(part: GoPart, cache: Cache) -> Path:
+    """The folder holding ``part``'s binaries, built now unless a finished build is cached."""
+    result = cache.result(part.name, part.version, key(part.inputs(go_version(cache))))
+    if cache.complete(result):
+        say(f"{part.name} {part.version}: reused the cached build")
+        return result
+    clock = Stopwatch()
+    log = cache.log(part.name, fresh=True)
+    say(f"{part.name} {part.version}: building from Go module {part.module}")
+    env = {**cache.go_env(), "CGO_ENABLED": "1" if part.cgo else "0"}
+    info = module_info(part.name, part.module, part.version, cache, log, part.pinned_by)
+
+    work = cache.work(part.name)
+    replaces = "".join(f"replace {module} => {module} {version}\n" for module, version in sorted(part.replaces.items()))
+    (work / "go.mod").write_text(f"module airflow-k8s-platform.local/offline/{part.name}\n\ngo 1.22\n\n{replaces}")
+    packages = sorted({part.package(path) for path in part.binaries.values()})
+    run(part.name, ["go", "get", "-tool", *(f"{package}@{part.version}" for package in packages)], log, env=env,
+        cwd=work)
+
+    values = stamp_values(part.version, info)
+    ldflags = ["-s", "-w", *part.extra_ldflags,
+               *(f"-X={variable}={value.format(**values)}" for variable, value in part.version_variables.items())]
+    out = cache.begin(result) / "bin"
+    out.mkdir()
+    for binary, path in sorted(part.binaries.items()):
+        argv = ["go", "build", "-trimpath", "-ldflags", " ".join(ldflags), "-o", str(out / binary), part.package(path)]
+        if part.tags:
+            argv[2:2] = ["-tags", ",".join(part.tags)]
+        run(part.name, argv, log, env=env, cwd=work)
+    cache.finish(result, {"part": part.name, "module": part.module, "version": part.version,
+                          "commit": values["commit"], "binaries": sorted(part.binaries)})
+    cache.made.append(part.name)
+    say(f"{part.name} {part.version}: built in {clock}")
+    return result
+
+
+def kubernetes_staging_replaces(version: str, cache: Cache, log: Path) -> dict[str, str]:
+    """k8s.io/kubernetes replaces its staging modules (k8s.io/api, ...) with folders its module zip
+    leaves out: a consumer requires each published one at v0.<minor>.<patch> instead."""
+    info = module_info("kubernetes", "k8s.io/kubernetes", version, cache, log, "the tag of kind_cluster_node_image")
+    staging = re.findall(r"^\s*(k8s\.io/[\w.-]+)\s+=>\s+\./staging/", Path(info["GoMod"]).read_text(), re.MULTILINE)
+    if not staging:
+        raise BuildFailed("kubernetes", f"no staging modules found in the go.mod of k8s.io/kubernetes@{version}")
+    published = "v0." + version.split(".", 1)[1]
+    return {module: published for module in staging}

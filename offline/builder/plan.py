@@ -1,0 +1,182 @@
+"""What each target needs, in the order that lets the slow steps overlap: the Debian root file
+systems (network and disk) are made in the background while Go compiles (CPU)."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from . import gobuild, images, nodeimage, rootfs
+from .cache import Cache, key
+from .common import BuildFailed, Stopwatch, run, say
+
+OFFLINE = Path(__file__).resolve().parent.parent
+PINS = OFFLINE / "pins.yml"
+ROLE_DEFAULTS = OFFLINE.parent / "roles" / "kind_cluster" / "defaults" / "main.yml"
+TARGETS = ("kind", "node-image", "registry-image", "git-server-image")
+
+
+def role_pins() -> tuple[str, str]:
+    """(kind version, Kubernetes version) as the kind_cluster role pins them."""
+    defaults = yaml.safe_load(ROLE_DEFAULTS.read_text())
+    return defaults["kind_cluster_version"], kubernetes_version_of(defaults["kind_cluster_node_image"])
+
+
+def kubernetes_version_of(node_image: str) -> str:
+    match = re.search(r":(v\d+\.\d+\.\d+)(?:@|$)", node_image)
+    if not match:
+        raise BuildFailed("node-image", f"no Kubernetes version in the tag of {node_image!r}: name one with"
+                                        " --kubernetes-version")
+    return match.group(1)
+
+
+class Plan:
+    def __init__(self, cache: Cache, kind_version: str, kubernetes_version: str, pins_path: Path = PINS):
+        self.cache = cache
+        self.kind_version = kind_version
+        self.kubernetes_version = kubernetes_version
+        self.pins = yaml.safe_load(pins_path.read_text())
+        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rootfs")
+        self._rootfs: dict[str, Future] = {}
+        self._parts: dict[str, Path] = {}
+
+    def build(self, targets: list[str]) -> dict[str, str]:
+        clock = Stopwatch()
+        try:
+            if {"node-image", "registry-image", "git-server-image"} & set(targets):
+                self._start_rootfs("minimal")
+            if "node-image" in targets:
+                self._start_rootfs("node")
+            built = {}
+            for target in TARGETS:
+                if target in targets:
+                    built[target] = getattr(self, target.replace("-", "_"))()
+        finally:
+            self._background.shutdown(wait=True, cancel_futures=True)
+        say(f"done in {clock}: {', '.join(targets)}")
+        return built
+
+    # -- targets -----------------------------------------------------------------------------
+
+    def kind(self) -> str:
+        return str(self.part("kind") / "bin" / "kind")
+
+    def node_image(self) -> str:
+        kubernetes = self.part("kubernetes")
+        wanted = self.kubeadm_images
+        tools = images.ensure(images.node_tools(images.imported("node-debian", self.rootfs("node"), self.cache)),
+                              self.cache)
+        minimal = self.minimal_image
+        agent = images.ensure(images.network_agent(tools, kubernetes / "bin" / "kubectl"), self.cache)
+        provisioner = images.ensure(images.static_binary(
+            "local-path-provisioner", self.part("local_path_provisioner") / "bin" / "local-path-provisioner"),
+            self.cache)
+        helper = images.ensure(images.local_path_helper(minimal), self.cache)
+        kube = {name: images.ensure(images.static_binary(name, kubernetes / "bin" / name, wanted[name]), self.cache)
+                for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler")}
+        kube["kube-proxy"] = images.ensure(
+            images.kube_proxy(tools, kubernetes / "bin" / "kube-proxy", wanted["kube-proxy"]), self.cache)
+        kube["etcd"] = images.ensure(images.static_binary("etcd", self.part("etcd") / "bin" / "etcd"), self.cache)
+        kube["coredns"] = images.ensure(images.static_binary("coredns", self.part("coredns") / "bin" / "coredns",
+                                                             entrypoint=True), self.cache)
+        kube["pause"] = images.ensure(images.static_binary("pause", self.pause() / "bin" / "pause", entrypoint=True,
+                                                           user="65535:65535"), self.cache)
+        preloads = [nodeimage.Preload(tag, wanted[name]) for name, tag in kube.items()]
+        preloads += [nodeimage.Preload(tag, tag) for tag in (agent, provisioner, helper)]
+        return nodeimage.assemble(nodeimage.NodeInputs(
+            kubernetes_version=self.kubernetes_version, rootfs=self.rootfs("node"), kind_dir=self.kind_source,
+            binaries={part: self.part(part) for part in nodeimage.PLACES}, preloads=preloads,
+            pause_image=wanted["pause"], network_agent_image=agent, storage_images=(provisioner, helper)), self.cache)
+
+    def registry_image(self) -> str:
+        return images.ensure(images.registry(self.minimal_image), self.cache)
+
+    def git_server_image(self) -> str:
+        return images.ensure(images.git_server(self.minimal_image), self.cache)
+
+    # -- parts -------------------------------------------------------------------------------
+
+    def part(self, name: str) -> Path:
+        if name not in self._parts:
+            self._parts[name] = gobuild.build(self.go_part(name), self.cache)
+        return self._parts[name]
+
+    def go_part(self, name: str) -> gobuild.GoPart:
+        pin = dict(self.pins["go_parts"][name])
+        pin.pop("from", None)
+        source = pin.pop("version_from", None)
+        pinned_by = {"kind_cluster_version": "kind_cluster_version (--kind-version)",
+                     "kind_cluster_node_image": "the tag of kind_cluster_node_image (--kubernetes-version)",
+                     "kubeadm": f"kubeadm {self.kubernetes_version}'s image list"}.get(source, "offline/pins.yml")
+        if source == "kind_cluster_version":
+            version = self.kind_version
+        elif source == "kind_cluster_node_image":
+            version = self.kubernetes_version
+        elif source == "kubeadm":
+            version = self.kubeadm_versions[name]
+        else:
+            version = pin.pop("version")
+        replaces = {}
+        if name == "kubernetes":
+            replaces = gobuild.kubernetes_staging_replaces(version, self.cache, self.cache.log(name))
+        return gobuild.GoPart(name=name, version=version, replaces=replaces, pinned_by=pinned_by, **pin)
+
+    @cached_property
+    def kubeadm_images(self) -> dict[str, str]:
+        """The images kubeadm asks for, by component: {"etcd": "registry.k8s.io/etcd:3.6.6-0", ...}."""
+        kubeadm = self.part("kubernetes") / "bin" / "kubeadm"
+        listed = run("kubernetes", [str(kubeadm), "config", "images", "list", "--kubernetes-version",
+                                    self.kubernetes_version], self.cache.log("kubernetes"), capture=True).split()
+        return {image.rsplit("/", 1)[-1].split(":")[0]: image for image in listed}
+
+    @cached_property
+    def kubeadm_versions(self) -> dict[str, str]:
+        """The module versions of the parts kubeadm pins: etcd 3.6.6-0 is go.etcd.io/etcd/server/v3@v3.6.6."""
+        tags = {name: image.rsplit(":", 1)[1] for name, image in self.kubeadm_images.items()}
+        return {"etcd": "v" + tags["etcd"].split("-")[0], "coredns": tags["coredns"], "pause": tags["pause"]}
+
+    def pause(self) -> Path:
+        """kubeadm's pause, from the Kubernetes module's pause.c, as its Makefile compiles it."""
+        version = self.kubeadm_versions["pause"]
+        source = Path(gobuild.module_info("pause", "k8s.io/kubernetes", self.kubernetes_version, self.cache,
+                                          self.cache.log("pause"))["Dir"]) / "build" / "pause" / "linux" / "pause.c"
+        compiler = run("pause", ["gcc", "-dumpfullversion"], self.cache.log("pause"), capture=True).strip()
+        result = self.cache.result("pause", version, key(1, version, source.read_text(), compiler))
+        if self.cache.complete(result):
+            say(f"pause {version}: reused the cached build")
+            return result
+        out = self.cache.begin(result) / "bin"
+        out.mkdir()
+        log = self.cache.log("pause")
+        run("pause", ["gcc", "-Os", "-Wall", "-Werror", "-static", f"-DVERSION=v{version}", "-o",
+                      str(out / "pause"), str(source)], log)
+        run("pause", ["strip", str(out / "pause")], log)
+        self.cache.finish(result, {"part": "pause", "version": version, "gcc": compiler})
+        self.cache.made.append("pause")
+        say(f"pause {version}: compiled")
+        return result
+
+    @cached_property
+    def kind_source(self) -> Path:
+        return Path(gobuild.module_info("kind", "sigs.k8s.io/kind", self.kind_version, self.cache,
+                                        self.cache.log("kind"))["Dir"])
+
+    # -- root file systems -------------------------------------------------------------------
+
+    def _start_rootfs(self, name: str) -> None:
+        debian = self.pins["debian"]
+        packages = debian[f"{name}_packages"]
+        self._rootfs[name] = self._background.submit(rootfs.debootstrap, name, debian["suite"], packages, self.cache)
+
+    def rootfs(self, name: str) -> Path:
+        if name not in self._rootfs:
+            self._start_rootfs(name)
+        return self._rootfs[name].result()
+
+    @cached_property
+    def minimal_image(self) -> str:
+        return images.imported("debian-minimal", self.rootfs("minimal"), self.cache)

@@ -1,0 +1,80 @@
+"""The offline build's pure parts: reading kind's source, versions, version stamps and the pins."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from offline.builder import gobuild, kindsource, plan
+from offline.builder.common import BuildFailed
+from tests.support.common import REPO_ROOT
+
+
+class TestGoStringConstants:
+    def test_joins_literals_and_earlier_constants(self):
+        source = 'const a = "x:1"\nconst b = `one ` + a + ` two` +\n\t"\\tthree"\n'
+        assert kindsource.go_string_constants(source) == {"a": "x:1", "b": "one x:1 two\tthree"}
+
+    def test_an_override_reaches_the_constants_that_use_it(self):
+        source = 'const image = "theirs:1"\nconst manifest = `image: ` + image\n'
+        assert kindsource.go_string_constants(source, {"image": "ours:2"})["manifest"] == "image: ours:2"
+
+    def test_stops_at_a_name_it_does_not_know(self):
+        assert kindsource.go_string_constants('const a = `x` + unknown\n') == {"a": "x"}
+
+
+class TestSandboxImage:
+    def test_replaces_the_one_setting(self):
+        config = '[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.10"\n'
+        assert 'sandbox_image = "registry.k8s.io/pause:3.10.1"' in kindsource.with_sandbox_image(
+            config, "registry.k8s.io/pause:3.10.1")
+
+    def test_a_config_without_it_is_an_error_that_says_so(self):
+        with pytest.raises(BuildFailed, match="no single sandbox_image"):
+            kindsource.with_sandbox_image("version = 2\n", "pause:1")
+
+
+class TestVersions:
+    @pytest.mark.parametrize("image, version", [
+        ("kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f", "v1.35.0"),
+        ("kindest/node:v1.34.2", "v1.34.2"),
+        ("localhost:5000/node:v1.35.1", "v1.35.1"),
+    ])
+    def test_kubernetes_version_comes_from_the_node_image_tag(self, image, version):
+        assert plan.kubernetes_version_of(image) == version
+
+    def test_a_node_image_without_a_version_tag_says_what_to_do(self):
+        with pytest.raises(BuildFailed, match="--kubernetes-version"):
+            plan.kubernetes_version_of("kindest/node@sha256:452d")
+
+    def test_the_role_pins_are_what_the_build_follows(self):
+        defaults = yaml.safe_load((REPO_ROOT / "roles" / "kind_cluster" / "defaults" / "main.yml").read_text())
+        assert plan.role_pins() == (defaults["kind_cluster_version"],
+                                    plan.kubernetes_version_of(defaults["kind_cluster_node_image"]))
+
+    def test_stamp_values_split_a_release(self):
+        values = gobuild.stamp_values("v1.35.0", {"Origin": {"Hash": "abc"}, "Time": "2025-12-17T12:32:06Z"})
+        assert values == {"version": "v1.35.0", "bare_version": "1.35.0", "major": "1", "minor": "35",
+                          "commit": "abc", "time": "2025-12-17T12:32:06Z"}
+
+
+class TestPins:
+    pins = yaml.safe_load((REPO_ROOT / "offline" / "pins.yml").read_text())
+
+    @pytest.mark.parametrize("name", sorted(pins["go_parts"]))
+    def test_every_go_part_says_where_it_comes_from_and_has_one_version_source(self, name):
+        pin = self.pins["go_parts"][name]
+        assert pin["from"] and pin["module"] and pin["binaries"]
+        assert ("version" in pin) != ("version_from" in pin)
+        assert pin.get("version_from", "kubeadm") in ("kubeadm", "kind_cluster_version", "kind_cluster_node_image")
+
+    def test_every_variable_stamp_names_a_known_value(self):
+        known = gobuild.stamp_values("v1.2.3", {})
+        for name, pin in self.pins["go_parts"].items():
+            for value in pin.get("version_variables", {}).values():
+                value.format(**known)  # a typo in a placeholder raises KeyError here
+
+    def test_the_node_gets_every_binary_kind_places(self):
+        from offline.builder.nodeimage import PLACES
+        for part, (_folder, names) in PLACES.items():
+            assert set(names) <= set(self.pins["go_parts"][part]["binaries"]), part
