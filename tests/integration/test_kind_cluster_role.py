@@ -1,36 +1,30 @@
-"""The kind_cluster role where no kind can run (see the role's README): what it renders validates,
-the kind commands it runs are built right, checked with a kind *test double*, and the DAG git server
-runs for real in Docker Engine and is cloned from."""
+"""The kind_cluster role on a real kind cluster, on this machine: with no internet it builds kind and
+its images here (offline/build.py) and uses them; the cluster it makes runs what Airflow will need
+(DNS, images pushed to its registry, the git server, volumes, privileged pods); a second converge
+changes nothing, and absent leaves nothing behind. Bad input stops it in one line."""
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
+import socket
 import subprocess
-import textwrap
+import threading
 import uuid
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import docker
+import kubernetes
 import kubernetes_validate
 import pytest
 import yaml
 
 from tests.support.ansible_run import run_playbook
-from tests.support.common import REPO_ROOT, wait_for
+from tests.support.common import REPO_ROOT, free_port, wait_for
 
-# A test double for the kind CLI, not kind: it records each call and keeps a list of "clusters".
-KIND_TEST_DOUBLE = textwrap.dedent("""\
-    #!/bin/sh
-    # kind TEST DOUBLE: records its arguments, pretends to create and delete clusters.
-    here=$(dirname "$0")
-    printf '%s\\n' "$*" >> "$here/calls.log"
-    case "$1 $2" in
-      "get clusters") cat "$here/clusters" 2>/dev/null || true ;;
-      "create cluster") echo "$4" >> "$here/clusters" ;;
-      "delete cluster") grep -vx "$4" "$here/clusters" > "$here/clusters.new"; mv "$here/clusters.new" "$here/clusters" ;;
-      "get kubeconfig") printf 'apiVersion: v1\\nkind: Config\\nclusters: []\\n' ;;
-    esac
-    """)
+ROLE = {"name": "Kind cluster", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster"}}
+CAP_SYS_ADMIN = 21
 
 
 def test_rendered_kind_config_and_objects_validate(tmp_path):
@@ -52,7 +46,10 @@ def test_rendered_kind_config_and_objects_validate(tmp_path):
     assert node["image"].startswith("kindest/node:v1.35.0@sha256:")
     assert node["extraPortMappings"] == [{"containerPort": 30080, "hostPort": 30080, "listenAddress": "127.0.0.1",
                                           "protocol": "TCP"}]
-    assert 'config_path = "/etc/containerd/certs.d"' in config["containerdConfigPatches"][0]
+    registry_patch, oom_patch = config["containerdConfigPatches"]
+    assert 'config_path = "/etc/containerd/certs.d"' in registry_patch
+    assert "restrict_oom_score_adj = true" in oom_patch
+    assert yaml.safe_load(config["kubeadmConfigPatches"][0]) == {"kind": "KubeletConfiguration", "failCgroupV1": False}
     assert shown["hosts"].strip() == '[host."http://kind-registry:5000"]'
 
     for obj in shown["objects"]:
@@ -61,41 +58,214 @@ def test_rendered_kind_config_and_objects_validate(tmp_path):
     assert registry["host"] == "localhost:5001"
 
 
-def test_cluster_commands_create_once_reuse_then_delete(tmp_path):
-    double = tmp_path / "kind"
-    double.write_text(KIND_TEST_DOUBLE)
-    double.chmod(0o755)
-    variables = {"kind_cluster_binary": str(double), "kind_cluster_name": "under-test",
-                 "kind_cluster_state_dir": str(tmp_path / "state"),
-                 "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"),
-                 "kind_cluster_registry_name": "under-test-registry-absent",
-                 "kind_cluster_git_server_name": "under-test-git-absent"}
-    cluster = [{"name": "Cluster", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster",
-                                                                    "tasks_from": "cluster"}}]
+# -- a real cluster ---------------------------------------------------------------------------
 
-    first = run_playbook(cluster, tmp_path, extra_vars=variables)
-    assert first.rc == 0, first.output
-    calls = (tmp_path / "calls.log").read_text().splitlines()
-    config = str(tmp_path / "state" / "kind-config.yml")
-    assert calls == ["get clusters",
-                     f"create cluster --name under-test --config {config} --kubeconfig {tmp_path / 'kubeconfig'} "
-                     "--wait 180s",
-                     "get kubeconfig --name under-test"]
-    assert yaml.safe_load(open(config))["name"] == "under-test"
+class Cluster:
+    """One kind cluster made by the role for this module, on free ports and with its own names."""
 
-    second = run_playbook(cluster, tmp_path, extra_vars=variables)
-    assert second.rc == 0, second.output
-    assert second.changed == 0, json.dumps([t["name"] for t in second.tasks if t["result"].get("changed")])
-    assert not any(call.startswith("create") for call in (tmp_path / "calls.log").read_text().splitlines()[3:])
+    def __init__(self, tmp_path):
+        self.name = "it-" + uuid.uuid4().hex[:6]
+        self.tmp_path = tmp_path
+        self.variables = {
+            "kind_cluster_name": self.name,
+            "kind_cluster_registry_name": f"{self.name}-registry",
+            "kind_cluster_registry_port": free_port(),
+            "kind_cluster_git_server_name": f"{self.name}-git",
+            "kind_cluster_api_host_port": free_port(),
+            "kind_cluster_state_dir": str(tmp_path / "state"),
+            "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"),
+            "kind_cluster_install_dir": str(tmp_path / "bin"),
+        }
 
-    teardown = [{"name": "Teardown", "ansible.builtin.include_role": {
-        "name": "airflow_k8s.platform.kind_cluster", "tasks_from": "teardown"}}]
-    removed = run_playbook(teardown, tmp_path, extra_vars=variables)
-    assert removed.rc == 0, removed.output
-    assert f"delete cluster --name under-test --kubeconfig {tmp_path / 'kubeconfig'}" in \
-        (tmp_path / "calls.log").read_text()
-    assert not (tmp_path / "state").exists() and not (tmp_path / "kubeconfig").exists()
+    def converge(self, **extra):
+        # A first run on a machine with empty caches builds everything: allow for it.
+        return run_playbook([ROLE], self.tmp_path, extra_vars={**self.variables, **extra}, timeout=3600)
 
+    @functools.cached_property
+    def core(self) -> kubernetes.client.CoreV1Api:
+        return kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(self.variables[
+            "kind_cluster_kubeconfig"]))
+
+    def run_pod(self, spec: dict, timeout: float = 180) -> str:
+        """Create a pod, wait until it ends, return its log; fail with its status unless it succeeded."""
+        name = spec["metadata"]["name"]
+        self.core.create_namespaced_pod("default", spec)
+
+        def ended():
+            pod = self.core.read_namespaced_pod(name, "default")
+            return pod if pod.status.phase in ("Succeeded", "Failed") else None
+
+        pod = wait_for(f"pod {name}", ended, timeout=timeout, interval=1)
+        log = self.core.read_namespaced_pod_log(name, "default")
+        assert pod.status.phase == "Succeeded", f"{pod.status}\nlog:\n{log}"
+        return log
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, docker_client):
+    made = Cluster(tmp_path_factory.mktemp("kind"))
+    volumes_before = {volume.name for volume in docker_client.volumes.list()}
+    try:
+        first = made.converge()
+        assert first.rc == 0, first.failure or first.output[-6000:]
+        made.first_run = first
+        made.volumes_before = volumes_before
+        yield made
+    finally:
+        made.converge(kind_cluster_state="absent")
+
+
+def pod(name: str, image: str, script: str, **container_extra) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"restartPolicy": "Never", "containers": [
+                {"name": name, "image": image, "command": ["sh", "-c", script], **container_extra}]}}
+
+
+def test_node_is_ready_and_runs_the_system_pods(cluster):
+    node = cluster.core.read_node(f"{cluster.name}-control-plane")
+    assert {c.type: c.status for c in node.status.conditions}["Ready"] == "True"
+    assert node.status.node_info.kubelet_version == "v1.35.0"
+
+    def system_pods_running():
+        pods = cluster.core.list_pod_for_all_namespaces().items
+        running = {p.metadata.name.rsplit("-", 1)[0] for p in pods if p.status.phase == "Running"}
+        wanted = {"coredns-" + p.metadata.name.split("-")[1] for p in pods if p.metadata.name.startswith("coredns-")}
+        return running if wanted and {"kube-proxy", "kind-network-agent"} <= running else None
+
+    running = wait_for("the system pods", system_pods_running, timeout=120, interval=2)
+    assert any(name.startswith("local-path-provisioner") for name in running)
+
+
+@pytest.fixture(scope="module")
+def probe_image(cluster, docker_client, base_image):
+    """The tests' Debian image, pushed from this host to the cluster's registry as localhost:<port>/...:
+    the name pods pull it by too."""
+    port = cluster.variables["kind_cluster_registry_port"]
+    repository, tag = f"localhost:{port}/probe/debian-python", uuid.uuid4().hex[:8]
+    docker_client.images.get(base_image).tag(repository, tag)
+    try:
+        for line in docker_client.images.push(repository, tag, stream=True, decode=True):
+            assert "error" not in line, line
+    finally:
+        docker_client.images.remove(f"{repository}:{tag}")
+    return f"{repository}:{tag}"
+
+
+def test_a_pod_runs_the_pushed_image_and_reaches_dns_and_the_git_server(cluster, probe_image):
+    script = ("import socket, urllib.request; "
+              "print('service', socket.gethostbyname('kubernetes.default.svc.cluster.local')); "
+              f"print('git', urllib.request.urlopen('http://{cluster.name}-git:8000/dags.git/HEAD', timeout=10).read())")
+    log = cluster.run_pod(pod("probe", probe_image, f'python3 -c "{script}"'))
+    assert "service 10.96.0.1" in log
+    assert "git b'ref: refs/heads/main\\n'" in log
+
+
+def test_a_claim_binds_through_local_path(cluster, probe_image):
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "probe-data"},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "64Mi"}}}}
+    cluster.core.create_namespaced_persistent_volume_claim("default", claim)
+    writer = pod("probe-writer", probe_image, "echo kept > /data/file && cat /data/file",
+                 volumeMounts=[{"name": "data", "mountPath": "/data"}])
+    writer["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "probe-data"}}]
+    assert cluster.run_pod(writer).strip() == "kept"
+    assert cluster.core.read_namespaced_persistent_volume_claim("probe-data", "default").status.phase == "Bound"
+
+
+def test_a_privileged_pod_runs_with_the_capabilities_kube_proxy_needs(cluster, probe_image):
+    log = cluster.run_pod(pod("probe-privileged", probe_image, "grep CapEff /proc/self/status",
+                              securityContext={"privileged": True}))
+    assert int(log.split()[1], 16) >> CAP_SYS_ADMIN & 1
+
+
+def test_a_second_converge_changes_nothing(cluster):
+    again = cluster.converge()
+    assert again.rc == 0, again.failure or again.output[-4000:]
+    assert again.changed == 0, json.dumps([t["name"] for t in again.tasks if t["result"].get("changed")])
+
+
+def test_absent_leaves_no_container_network_or_volume(cluster, docker_client):
+    removed = cluster.converge(kind_cluster_state="absent")
+    assert removed.rc == 0, removed.failure or removed.output[-4000:]
+    left = [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(cluster.name)]
+    assert left == []
+    assert {v.name for v in docker_client.volumes.list()} <= cluster.volumes_before
+    others = docker_client.containers.list(all=True, filters={"network": "kind"})
+    if not others:
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.networks.get("kind")
+    again = cluster.converge(kind_cluster_state="absent")
+    assert again.rc == 0 and again.changed == 0, again.output[-3000:]
+
+
+# -- bad input, one line each -------------------------------------------------------------------
+
+@pytest.fixture
+def quick(tmp_path):
+    """Variables for a role run that should stop before it makes anything."""
+    name = "bad-" + uuid.uuid4().hex[:6]
+    return {"kind_cluster_name": name, "kind_cluster_registry_name": f"{name}-registry",
+            "kind_cluster_git_server_name": f"{name}-git", "kind_cluster_registry_port": free_port(),
+            "kind_cluster_api_host_port": free_port(), "kind_cluster_state_dir": str(tmp_path / "state"),
+            "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"), "kind_cluster_install_dir": str(tmp_path / "bin")}
+
+
+def one_line(run) -> str:
+    assert run.rc != 0, run.output[-3000:]
+    message = run.failure
+    assert message and "\n" not in message.strip() and "Traceback" not in message, message
+    return message
+
+
+def test_a_docker_engine_that_does_not_answer(tmp_path, quick):
+    run = run_playbook([ROLE], tmp_path, extra_vars=quick, env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    assert one_line(run).startswith("The kind_cluster role needs a running Docker Engine on localhost")
+
+
+def test_a_host_port_already_taken(tmp_path, quick, docker_client):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", quick["kind_cluster_api_host_port"]))
+        listener.listen()
+        run = run_playbook([ROLE], tmp_path, extra_vars=quick)
+    assert one_line(run) == (f"Port 127.0.0.1:{quick['kind_cluster_api_host_port']} (kind_cluster_api_host_port) is "
+                             "already taken by another program: stop it, or set kind_cluster_api_host_port to a free "
+                             "port.")
+
+
+def test_a_kind_version_the_proxy_does_not_serve(tmp_path, quick, docker_client):
+    run = run_playbook([ROLE], tmp_path, extra_vars={**quick, "kind_cluster_source": "build",
+                                                     "kind_cluster_version": "v0.99.0"})
+    assert one_line(run).startswith(
+        "offline build: kind: the Go module proxy does not serve sigs.k8s.io/kind@v0.99.0 (")
+
+
+@pytest.fixture
+def fake_mirror(tmp_path):
+    """A loopback mirror whose kind binary is not kind: its checksum can't match the pinned one."""
+    root = tmp_path / "mirror"
+    (root / "v0.31.0").mkdir(parents=True)
+    (root / "v0.31.0" / "kind-linux-amd64").write_bytes(b"#!/bin/sh\necho not kind\n")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SimpleHTTPRequestHandler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_checksum_mismatch_stops_even_in_auto(tmp_path, quick, fake_mirror, docker_client):
+    run = run_playbook([ROLE], tmp_path, extra_vars={**quick, "kind_cluster_mirror_url": fake_mirror})
+    message = one_line(run)
+    assert "checksum" in message.lower() and "offline build" not in run.output
+    assert not (tmp_path / "bin" / "kind").exists()
+
+
+def test_official_never_builds(tmp_path, quick, docker_client):
+    closed = f"http://127.0.0.1:{free_port()}"
+    run = run_playbook([ROLE], tmp_path, extra_vars={**quick, "kind_cluster_source": "official",
+                                                     "kind_cluster_mirror_url": closed})
+    assert "Connection refused" in one_line(run)
+    assert "offline build" not in run.output
+
+
+# -- the DAG git server on its own ------------------------------------------------------------
 
 @pytest.fixture
 def kind_network(docker_client):

@@ -36,7 +36,8 @@ class PlaybookRun:
 
 
 def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = None, check: bool = False,
-                 verbosity: int = 0, env: dict[str, str] | None = None, inventory: Path | None = None) -> PlaybookRun:
+                 verbosity: int = 0, env: dict[str, str] | None = None, inventory: Path | None = None,
+                 timeout: float = 900) -> PlaybookRun:
     """Run ``tasks`` on localhost in one play, with ``inventory``'s variables when given.
 
     Extra vars go through a file, never the command line."""
@@ -57,7 +58,7 @@ def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = No
     if not verbosity:
         run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     run_env.update(env or {})
-    done = subprocess.run(argv, capture_output=True, text=True, env=run_env, cwd=REPO_ROOT, timeout=900,
+    done = subprocess.run(argv, capture_output=True, text=True, env=run_env, cwd=REPO_ROOT, timeout=timeout,
                           check=False)
     run = PlaybookRun(done.returncode, done.stdout + done.stderr)
     if not verbosity:
