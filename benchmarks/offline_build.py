@@ -82,7 +82,7 @@ def main() -> None:
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="go-std-") as gocache:
-        baseline, _ = timed(["go", "build", "std"], env={"GOCACHE": gocache, "GOFLAGS": ""})
+        baseline = timed(["go", "build", "std"], env={"GOCACHE": gocache, "GOFLAGS": ""})[0]
     print(f"baseline  go build std, empty build cache   {baseline:7.1f}s   1.0x", flush=True)
 
     cache_dir = Path(tempfile.mkdtemp(prefix="offline-bench-")) if not options.warm_only else None
