@@ -104,11 +104,17 @@ def build(part: GoPart, cache: Cache) -> Path:
                *(f"-X={variable}={value.format(**values)}" for variable, value in part.version_variables.items())]
     out = cache.begin(result) / "bin"
     out.mkdir()
+    build_flags = ["-trimpath", "-ldflags", " ".join(ldflags), *(["-tags", ",".join(part.tags)] if part.tags else [])]
+    # One go build for every binary named after its package: the compiles of all of them share
+    # both cores, and the links overlap with them (Kubernetes: about half the time of one by one).
+    together = sorted(part.package(path) for binary, path in part.binaries.items()
+                      if part.package(path).rsplit("/", 1)[-1] == binary)
+    if together:
+        run(part.name, ["go", "build", *build_flags, "-o", f"{out}/", *together], log, env=env, cwd=work)
     for binary, path in sorted(part.binaries.items()):
-        argv = ["go", "build", "-trimpath", "-ldflags", " ".join(ldflags), "-o", str(out / binary), part.package(path)]
-        if part.tags:
-            argv[2:2] = ["-tags", ",".join(part.tags)]
-        run(part.name, argv, log, env=env, cwd=work)
+        if part.package(path) not in together:
+            run(part.name, ["go", "build", *build_flags, "-o", str(out / binary), part.package(path)], log, env=env,
+                cwd=work)
     cache.finish(result, {"part": part.name, "module": part.module, "version": part.version,
                           "commit": values["commit"], "binaries": sorted(part.binaries)})
     cache.made.append(part.name)
