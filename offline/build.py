@@ -1,12 +1,17 @@
-"""Build here, from Go modules and Debian packages, what a kind cluster needs when nothing can be
-downloaded from its usual places: the kind CLI, a kind node image, and the images of the cluster's
-local registry and DAG git server. See offline/README.md.
+"""Build here, from Go modules, PyPI and Debian packages, what the kind flow needs when nothing can
+be downloaded from its usual places: the kind CLI, a kind node image, the images of the cluster's
+local registry, DAG git server and database, and Airflow's image, git-sync and chart. See
+offline/README.md.
 
-    python offline/build.py [TARGET ...]      # targets: kind node-image registry-image git-server-image
-                                              # (default: all of them)
+    python offline/build.py [--push-to REGISTRY] [TARGET ...]
+        targets: kind node-image registry-image git-server-image postgres-image helm
+                 python-base-image airflow-image git-sync-image airflow-chart git-ssh-server-image
+                 (default: all of them)
 
 Progress goes to stderr, one line per part. stdout gets JSON: {"results": {TARGET: a path for
-kind, an image name for the rest}, "built": [what this run made rather than reused]}. Versions
+kind and the chart, an image name for the rest}, "built": [what this run made rather than
+reused]}. With --push-to, the pushed targets' results are their pushed names (image@digest; for
+the chart {"chart": "oci://...", "version", "digest"}). Versions
 default to the kind_cluster role's pins. Needs root (debootstrap), Go, gcc, libseccomp-dev, and a
 running Docker Engine.
 """
@@ -23,18 +28,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from builder.cache import Cache  # noqa: E402
 from builder.common import BuildFailed  # noqa: E402
-from builder.plan import PINS, TARGETS, Plan, role_pins  # noqa: E402
+from builder.plan import PINS, PUSHABLE, TARGETS, Plan, role_pins  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    kind_version, kubernetes_version = role_pins()
+    kind_version, kubernetes_version, helm_version = role_pins()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("targets", nargs="*", metavar="TARGET", help=f"what to build: {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--kind-version", default=kind_version, help=f"kind release (default: {kind_version})")
     parser.add_argument("--kubernetes-version", default=kubernetes_version,
                         help=f"Kubernetes release of the node image (default: {kubernetes_version})")
+    parser.add_argument("--helm-version", default=helm_version, help=f"helm release (default: {helm_version})")
     parser.add_argument("--cache", type=Path, help="cache folder (default: ~/.cache/airflow_k8s_platform/offline)")
     parser.add_argument("--pins", type=Path, default=PINS, help="pins file (default: offline/pins.yml)")
+    parser.add_argument("--push-to", default="", metavar="REGISTRY",
+                        help=f"push {', '.join(PUSHABLE)} to this registry (host:port, plain HTTP: a loopback registry)"
+                             " and give their pushed names")
     options = parser.parse_args(argv)
     unknown = sorted(set(options.targets) - set(TARGETS))
     if unknown:
@@ -45,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         # Two builds at once would write the same folders: the second waits for the first.
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            plan = Plan(cache, options.kind_version, options.kubernetes_version, options.pins)
+            versions = (options.kind_version, options.kubernetes_version, options.helm_version)
+            plan = Plan(cache, versions, options.pins, options.push_to)
             built = plan.build(options.targets or list(TARGETS))
         except BuildFailed as failure:
             print(str(failure), file=sys.stderr)

@@ -2,7 +2,8 @@
 # ansible-test sanity, offline. ansible-test wants the collection at
 # ansible_collections/<namespace>/<name>/, so it runs on a copy of the project's files laid out so.
 # The copy leaves out collections/ansible_collections (the link that lets playbooks resolve this
-# collection from the checkout: it is not part of the collection, and galaxy.yml ignores it too).
+# collection from the checkout: it is not part of the collection, and galaxy.yml ignores it too)
+# and offline/charts (the official Airflow chart, vendored: Go templates, not YAML, and not ours).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -33,7 +34,7 @@ trap 'rm -rf "$work"' EXIT
 tree="$work/ansible_collections/airflow_k8s/platform"
 mkdir -p "$tree"
 git ls-files -z --cached --others --exclude-standard \
-  | grep -zv '^collections/ansible_collections/' \
+  | grep -zv -e '^collections/ansible_collections/' -e '^offline/charts/' \
   | while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done \
   | tar --null --files-from=- -cf - | tar -C "$tree" -xf -
 

@@ -6,12 +6,15 @@ or FROM an image this Engine already has pulls nothing.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
-from .common import run
+from .common import BuildFailed, run
 
 CLASSIC_BUILDER = {"DOCKER_BUILDKIT": "0"}
 
@@ -46,6 +49,40 @@ def import_tarball(part: str, tarball: Path, tag: str, changes: list[str], log: 
 def save(part: str, image: str, tarball: Path, log: Path) -> Path:
     run(part, ["docker", "save", "--output", str(tarball), image], log)
     return tarball
+
+
+def repo_digests(image: str) -> list[str]:
+    done = subprocess.run(["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", image],
+                          capture_output=True, text=True, check=False)
+    return json.loads(done.stdout or "[]") if done.returncode == 0 else []
+
+
+def push(part: str, image: str, registry: str, log: Path) -> tuple[str, bool]:
+    """Push ``image`` to ``registry`` under its own name and tag: (name:tag@digest, whether this call
+    pushed). An image this Engine pushed there before, whose tag the registry still holds, is not
+    pushed again."""
+    name, tag = image.rsplit("/", 1)[-1].rsplit(":", 1)
+    target = f"{registry}/{name}:{tag}"
+    known = [entry.split("@", 1)[1] for entry in repo_digests(image) if entry.startswith(f"{registry}/{name}@")]
+    if known and registry_has(registry, name, tag, known[0]):
+        return f"{target}@{known[0]}", False
+    run(part, ["docker", "tag", image, target], log)
+    run(part, ["docker", "push", "--quiet", target], log)
+    pushed = [entry.split("@", 1)[1] for entry in repo_digests(image) if entry.startswith(f"{registry}/{name}@")]
+    if not pushed:
+        raise BuildFailed(part, f"docker push {target} left no digest for it (log: {log})")
+    return f"{target}@{pushed[0]}", True
+
+
+def registry_has(registry: str, name: str, tag: str, digest: str) -> bool:
+    """Whether the registry's ``name:tag`` is the manifest ``digest`` (plain HTTP: a loopback registry)."""
+    request = urllib.request.Request(f"http://{registry}/v2/{name}/manifests/{tag}", method="HEAD", headers={
+        "Accept": "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (the registry we push to)
+            return response.headers.get("Docker-Content-Digest") == digest
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def remove(image: str) -> None:

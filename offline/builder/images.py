@@ -29,12 +29,14 @@ class Image:
     dockerfile: str
     files: dict[str, Path | str] = field(default_factory=dict)
     final_name: str = ""  # the name the node knows it by, when that is not ours (kubeadm's images)
+    version: str = ""  # what the image runs, when it says more than the key (the Airflow release)
 
     @property
     def tag(self) -> str:
         contents = {name: digest(source) if isinstance(source, Path) else source
                     for name, source in sorted(self.files.items())}
-        return f"{PREFIX}/{self.name}:{key(RECIPE, self.dockerfile, contents)}"
+        inputs_key = key(RECIPE, self.dockerfile, contents)
+        return f"{PREFIX}/{self.name}:{self.version}-{inputs_key}" if self.version else f"{PREFIX}/{self.name}:{inputs_key}"
 
 
 def digest(path: Path) -> str:

@@ -10,20 +10,28 @@ from pathlib import Path
 
 import yaml
 
-from . import gobuild, images, nodeimage, rootfs
+from . import docker, gobuild, images, nodeimage, oci, rootfs, stack
 from .cache import Cache, key
 from .common import BuildFailed, Stopwatch, run, say
 
 OFFLINE = Path(__file__).resolve().parent.parent
 PINS = OFFLINE / "pins.yml"
-ROLE_DEFAULTS = OFFLINE.parent / "roles" / "kind_cluster" / "defaults" / "main.yml"
-TARGETS = ("kind", "node-image", "registry-image", "git-server-image")
+ROLES = OFFLINE.parent / "roles"
+# What a kind cluster needs, then what the Airflow flow on it needs.
+TARGETS = ("kind", "node-image", "registry-image", "git-server-image", "postgres-image",
+           "helm", "python-base-image", "airflow-image", "git-sync-image", "airflow-chart", "git-ssh-server-image")
+# Debian root file systems, by the targets that need them.
+ROOTFS = {"node": {"node-image"}, "minimal": {"node-image", "registry-image", "git-server-image", "python-base-image"},
+          "postgres": {"postgres-image"}, "airflow": {"airflow-image"}, "git": {"git-sync-image", "git-ssh-server-image"}}
+# Targets a registry can be given (--push-to): what pods pull, rather than what Docker runs.
+PUSHABLE = ("airflow-image", "git-sync-image", "airflow-chart")
 
 
-def role_pins() -> tuple[str, str]:
-    """(kind version, Kubernetes version) as the kind_cluster role pins them."""
-    defaults = yaml.safe_load(ROLE_DEFAULTS.read_text())
-    return defaults["kind_cluster_version"], kubernetes_version_of(defaults["kind_cluster_node_image"])
+def role_pins() -> tuple[str, str, str]:
+    """(kind version, Kubernetes version, helm version) as the kind_cluster and helm roles pin them."""
+    kind = yaml.safe_load((ROLES / "kind_cluster" / "defaults" / "main.yml").read_text())
+    helm = yaml.safe_load((ROLES / "helm" / "defaults" / "main.yml").read_text())
+    return kind["kind_cluster_version"], kubernetes_version_of(kind["kind_cluster_node_image"]), helm["helm_version"]
 
 
 def kubernetes_version_of(node_image: str) -> str:
@@ -35,10 +43,10 @@ def kubernetes_version_of(node_image: str) -> str:
 
 
 class Plan:
-    def __init__(self, cache: Cache, kind_version: str, kubernetes_version: str, pins_path: Path = PINS):
+    def __init__(self, cache: Cache, versions: tuple[str, str, str], pins_path: Path = PINS, push_to: str = ""):
         self.cache = cache
-        self.kind_version = kind_version
-        self.kubernetes_version = kubernetes_version
+        self.push_to = push_to
+        self.kind_version, self.kubernetes_version, self.helm_version = versions
         self.pins = yaml.safe_load(pins_path.read_text())
         self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rootfs")
         self._rootfs: dict[str, Future] = {}
@@ -47,14 +55,15 @@ class Plan:
     def build(self, targets: list[str]) -> dict[str, str]:
         clock = Stopwatch()
         try:
-            if {"node-image", "registry-image", "git-server-image"} & set(targets):
-                self._start_rootfs("minimal")
-            if "node-image" in targets:
-                self._start_rootfs("node")
+            for name, needed_by in ROOTFS.items():
+                if needed_by & set(targets):
+                    self._start_rootfs(name)
             built = {}
             for target in TARGETS:
                 if target in targets:
                     built[target] = getattr(self, target.replace("-", "_"))()
+                    if self.push_to and target in PUSHABLE:
+                        built[target] = self.push(target, built[target])
         finally:
             self._background.shutdown(wait=True, cancel_futures=True)
         say(f"done in {clock}: {', '.join(targets)}")
@@ -98,6 +107,48 @@ class Plan:
     def git_server_image(self) -> str:
         return images.ensure(images.git_server(self.minimal_image), self.cache)
 
+    def postgres_image(self) -> str:
+        base = images.imported("debian-postgres", self.rootfs("postgres"), self.cache)
+        return images.ensure(stack.postgres(base), self.cache)
+
+    def python_base_image(self) -> str:
+        """A Debian with Python, for images built FROM a Python base (images/first-script's BASE_IMAGE)."""
+        return self.minimal_image
+
+    def airflow_image(self) -> str:
+        pin = self.pins["airflow_image"]
+        base = images.imported("debian-python", self.rootfs("airflow"), self.cache)
+        wheels = stack.wheels(self.pins, self.cache) / "wheels"
+        return images.ensure(stack.airflow(base, wheels, OFFLINE / pin["lock"], pin["version"]), self.cache)
+
+    def git_sync_image(self) -> str:
+        base = images.imported("debian-git", self.rootfs("git"), self.cache)
+        return images.ensure(stack.git_sync(base), self.cache)
+
+    def helm(self) -> dict:
+        """helm, packed as the official archive in a folder the helm role takes as its mirror."""
+        return stack.helm_mirror(self.part("helm") / "bin" / "helm", self.helm_version, self.cache)
+
+    def git_ssh_server_image(self) -> str:
+        base = images.imported("debian-git", self.rootfs("git"), self.cache)
+        return images.ensure(stack.git_ssh_server(base), self.cache)
+
+    def airflow_chart(self) -> str:
+        return str(OFFLINE / self.pins["airflow_chart"]["path"])
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def push(self, target: str, built: str) -> str | dict:
+        """Put what ``target`` made into the registry ``push_to``; returns it as pods and helm name it."""
+        if target == "airflow-chart":
+            where, pushed = oci.push(Path(built), self.push_to, "charts/airflow")
+        else:
+            where, pushed = docker.push(target, built, self.push_to, self.cache.log(f"push-{target}"))
+        if pushed:
+            self.cache.made.append(f"push-{target}")
+        say(f"{target}: {'pushed to' if pushed else 'already in'} {self.push_to}")
+        return where
+
     # -- parts -------------------------------------------------------------------------------
 
     def part(self, name: str) -> Path:
@@ -111,15 +162,23 @@ class Plan:
         source = pin.pop("version_from", None)
         pinned_by = {"kind_cluster_version": "kind_cluster_version (--kind-version)",
                      "kind_cluster_node_image": "the tag of kind_cluster_node_image (--kubernetes-version)",
+                     "helm_version": "helm_version (--helm-version)",
                      "kubeadm": f"kubeadm {self.kubernetes_version}'s image list"}.get(source, "offline/pins.yml")
         if source == "kind_cluster_version":
             version = self.kind_version
         elif source == "kind_cluster_node_image":
             version = self.kubernetes_version
+        elif source == "helm_version":
+            version = self.helm_version
         elif source == "kubeadm":
             version = self.kubeadm_versions[name]
         else:
             version = pin.pop("version")
+        # A module's major version can be part of its path (helm.sh/helm/v4).
+        major = version.lstrip("v").split(".")[0]
+        pin["module"] = pin["module"].format(major=major)
+        pin["version_variables"] = {variable.format(major=major): value
+                                    for variable, value in pin.get("version_variables", {}).items()}
         replaces = {}
         if name == "kubernetes":
             replaces = gobuild.kubernetes_staging_replaces(version, self.cache, self.cache.log(name))

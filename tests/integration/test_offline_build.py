@@ -17,7 +17,7 @@ from tests.support.common import REPO_ROOT
 
 BUILD = REPO_ROOT / "offline" / "build.py"
 PINS = yaml.safe_load((REPO_ROOT / "offline" / "pins.yml").read_text())
-KIND_VERSION, KUBERNETES_VERSION = role_pins()
+KIND_VERSION, KUBERNETES_VERSION, HELM_VERSION = role_pins()
 
 
 def build(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess:

@@ -48,9 +48,10 @@ class TestVersions:
             plan.kubernetes_version_of("kindest/node@sha256:452d")
 
     def test_the_role_pins_are_what_the_build_follows(self):
-        defaults = yaml.safe_load((REPO_ROOT / "roles" / "kind_cluster" / "defaults" / "main.yml").read_text())
-        assert plan.role_pins() == (defaults["kind_cluster_version"],
-                                    plan.kubernetes_version_of(defaults["kind_cluster_node_image"]))
+        kind = yaml.safe_load((REPO_ROOT / "roles" / "kind_cluster" / "defaults" / "main.yml").read_text())
+        helm = yaml.safe_load((REPO_ROOT / "roles" / "helm" / "defaults" / "main.yml").read_text())
+        assert plan.role_pins() == (kind["kind_cluster_version"], plan.kubernetes_version_of(kind["kind_cluster_node_image"]),
+                                    helm["helm_version"])
 
     def test_stamp_values_split_a_release(self):
         values = gobuild.stamp_values("v1.35.0", {"Origin": {"Hash": "abc"}, "Time": "2025-12-17T12:32:06Z"})
@@ -66,7 +67,8 @@ class TestPins:
         pin = self.pins["go_parts"][name]
         assert pin["from"] and pin["module"] and pin["binaries"]
         assert ("version" in pin) != ("version_from" in pin)
-        assert pin.get("version_from", "kubeadm") in ("kubeadm", "kind_cluster_version", "kind_cluster_node_image")
+        assert pin.get("version_from", "kubeadm") in ("kubeadm", "kind_cluster_version", "kind_cluster_node_image",
+                                                      "helm_version")
 
     def test_every_variable_stamp_names_a_known_value(self):
         known = gobuild.stamp_values("v1.2.3", {})
