@@ -1,0 +1,90 @@
+# Copyright: airflow_k8s.platform contributors
+# Apache License 2.0 (see LICENSE)
+"""The pods that can't start and why: what a wait should stop at instead of timing out."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: pod_problems
+author: airflow_k8s.platform maintainers
+short_description: The containers of a list of pods that can't start, and why
+description:
+  - Takes Pod objects (the C(resources) of M(kubernetes.core.k8s_info)) and returns one entry per container, init
+    container included, that is stuck in a state that waiting will not cure, such as an image the node can't pull,
+    a crash loop, or a missing Secret or ConfigMap; and per container of a failed pod that exited non-zero.
+  - A wait loop stops at the first entry and names the pod, the container and the reason instead of timing out.
+positional: _input
+options:
+  _input:
+    description: Pod objects.
+    type: list
+    elements: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Wait for the pods, and stop at the first that can't start
+  kubernetes.core.k8s_info:
+    kind: Pod
+    namespace: airflow
+  register: pods
+  until: pods.resources | airflow_k8s.platform.pod_problems | length > 0
+"""
+
+RETURN = r"""
+_value:
+  description: One entry per stuck container, in pod and container order.
+  type: list
+  elements: dict
+  contains:
+    pod:
+      description: The pod's name.
+      type: str
+    container:
+      description: The container's name.
+      type: str
+    init:
+      description: Whether it is an init container.
+      type: bool
+    reason:
+      description: Kubernetes' reason, such as ImagePullBackOff, CrashLoopBackOff or Error.
+      type: str
+    message:
+      description: Kubernetes' message for it, or the exit code.
+      type: str
+"""
+
+# Waiting reasons that another minute will not cure.
+STUCK = frozenset(("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff",
+                   "CreateContainerConfigError", "CreateContainerError", "RunContainerError"))
+
+
+def _problem(pod, status, init, reason, message):
+    return {"pod": pod, "container": status.get("name", ""), "init": init, "reason": reason, "message": message}
+
+
+def pod_problems(pods):
+    problems = []
+    for pod in pods or []:
+        name = pod.get("metadata", {}).get("name", "")
+        status = pod.get("status") or {}
+        failed = status.get("phase") == "Failed"
+        for init, key in ((True, "initContainerStatuses"), (False, "containerStatuses")):
+            for container in status.get(key) or []:
+                state = container.get("state") or {}
+                waiting = state.get("waiting") or {}
+                terminated = state.get("terminated") or {}
+                if waiting.get("reason") in STUCK:
+                    last = (container.get("lastState") or {}).get("terminated") or {}
+                    detail = waiting.get("message") or (
+                        f"exited {last['exitCode']}" if "exitCode" in last else "")
+                    problems.append(_problem(name, container, init, waiting["reason"], detail))
+                elif failed and terminated.get("exitCode", 0) != 0:
+                    problems.append(_problem(name, container, init, terminated.get("reason") or "Error",
+                                             f"exited {terminated['exitCode']}"))
+    return problems
+
+
+class FilterModule:
+    def filters(self):
+        return {"pod_problems": pod_problems}

@@ -1,0 +1,76 @@
+"""The filters the airflow role's wait uses, on pod and event objects shaped as the API returns them."""
+
+from __future__ import annotations
+
+from ansible_collections.airflow_k8s.platform.plugins.filter.event_lines import event_lines
+from ansible_collections.airflow_k8s.platform.plugins.filter.pod_problems import pod_problems
+from ansible_collections.airflow_k8s.platform.plugins.filter.pods_not_ready import pods_not_ready
+
+
+def pod(name, phase="Running", ready=True, init=(), containers=()):
+    return {"metadata": {"name": name},
+            "spec": {"containers": [{"name": c["name"]} for c in containers] or [{"name": "main"}]},
+            "status": {"phase": phase,
+                       "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+                       "initContainerStatuses": list(init), "containerStatuses": list(containers)}}
+
+
+def waiting(name, reason, message="", last_exit=None):
+    status = {"name": name, "ready": False, "state": {"waiting": {"reason": reason, "message": message}}}
+    if last_exit is not None:
+        status["lastState"] = {"terminated": {"exitCode": last_exit}}
+    return status
+
+
+class TestPodProblems:
+    def test_an_image_the_node_cannot_pull(self):
+        problems = pod_problems([pod("scheduler-0", "Pending", False, containers=[
+            waiting("scheduler", "ErrImagePull", "failed to resolve reference \"x\": not found")])])
+        assert problems == [{"pod": "scheduler-0", "container": "scheduler", "init": False, "reason": "ErrImagePull",
+                             "message": "failed to resolve reference \"x\": not found"}]
+
+    def test_a_crash_looping_init_container_says_how_it_exited(self):
+        problems = pod_problems([pod("scheduler-0", "Pending", False,
+                                     init=[waiting("git-sync-init", "CrashLoopBackOff", last_exit=1)])])
+        assert problems == [{"pod": "scheduler-0", "container": "git-sync-init", "init": True,
+                             "reason": "CrashLoopBackOff", "message": "exited 1"}]
+
+    def test_a_failed_job_pod(self):
+        failed = pod("migrate-x", "Failed", False, containers=[
+            {"name": "run-airflow-migrations", "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}])
+        assert pod_problems([failed])[0]["message"] == "exited 2"
+
+    def test_still_starting_is_no_problem(self):
+        assert pod_problems([pod("api-0", "Pending", False, containers=[waiting("api", "ContainerCreating")]),
+                             pod("api-1"), {"metadata": {"name": "bare"}}]) == []
+
+
+def test_pods_not_ready_skips_ready_and_finished_pods():
+    lines = pods_not_ready([pod("ready"), pod("done", "Succeeded", False),
+                            pod("waiting", "Pending", False, containers=[waiting("c", "PodInitializing")])])
+    assert lines == ["waiting: Pending, 0/1 ready"]
+
+
+def test_event_lines_are_the_most_recent_oldest_first():
+    events = [{"reason": "Pulled", "message": "pulled", "lastTimestamp": "2026-01-01T00:00:02Z",
+               "involvedObject": {"kind": "Pod", "name": "a"}},
+              {"reason": "Failed", "message": "boom\n  twice", "eventTime": "2026-01-01T00:00:03Z",
+               "involvedObject": {"kind": "Pod", "name": "b"}},
+              {"reason": "Scheduled", "message": "old", "lastTimestamp": "2026-01-01T00:00:01Z",
+               "involvedObject": {"kind": "Pod", "name": "c"}}]
+    assert event_lines(events, 2) == ["Pulled Pod/a: pulled", "Failed Pod/b: boom twice"]
+
+
+def test_stale_statefulset_pods_are_old_revisions_that_are_not_ready():
+    from ansible_collections.airflow_k8s.platform.plugins.filter.stale_statefulset_pods import stale_statefulset_pods
+
+    def owned(name, revision, ready):
+        member = pod(name, ready=ready)
+        member["metadata"].update(labels={"controller-revision-hash": revision},
+                                  ownerReferences=[{"kind": "StatefulSet", "name": "scheduler"}])
+        return member
+
+    statefulsets = [{"metadata": {"name": "scheduler"}, "status": {"updateRevision": "new"}}]
+    pods = [owned("broken-old", "old", False), owned("fine-old", "old", True), owned("starting-new", "new", False),
+            pod("deployment-pod", ready=False)]
+    assert stale_statefulset_pods(pods, statefulsets) == ["broken-old"]
