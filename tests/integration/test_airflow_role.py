@@ -16,6 +16,18 @@ from tests.support.common import REPO_ROOT
 INVENTORIES = sorted(path.name for path in (REPO_ROOT / "inventories").iterdir() if path.is_dir())
 CHART_FILES = REPO_ROOT / "tests" / "fixtures" / "airflow-chart-1.21.0"
 KUBERNETES_VERSION = "1.35"
+DIGEST = "sha256:" + "ab" * 32
+# What the kind_cluster role publishes and the kind inventory reads, online (no mirror) and offline.
+KIND_FACTS = {"kind_cluster_kubeconfig": "/tmp/kubeconfig", "kind_cluster_kube_context": "kind-airflow",
+              "kind_cluster_registry": "localhost:5001", "kind_cluster_git_repo_url": "http://airflow-git:8000/dags.git",
+              "kind_cluster_api_url": "http://localhost:30080",
+              "kind_cluster_database_url": "postgresql://airflow:secret@airflow-postgres:5432/airflow",
+              "kind_cluster_mirror": {}}
+KIND_MIRROR = {"airflow_image": f"localhost:5001/airflow:3.3.2-0123abcd@{DIGEST}",
+               "git_sync_image": f"localhost:5001/git-sync:4567ef@{DIGEST}",
+               "chart_source": "oci://localhost:5001/charts/airflow", "chart_version": "1.21.0",
+               "chart_plain_http": True, "statsd_enabled": False, "image_base": "localhost/debian-python:1",
+               "helm_mirror_url": "file:///tmp/helm-mirror", "helm_sha256": "cd" * 32}
 
 
 def render(tmp_path, inventory=None, **variables):
@@ -30,6 +42,8 @@ def render(tmp_path, inventory=None, **variables):
             "content": "{{ airflow_rendered_objects | to_nice_yaml }}", "dest": str(tmp_path / "objects.yml"),
             "mode": "0600"}},
     ]
+    if inventory == "kind":  # the facts the cluster stage would have published
+        variables = {**KIND_FACTS, **variables}
     run = run_playbook(tasks, tmp_path, extra_vars=variables,
                        inventory=REPO_ROOT / "inventories" / inventory if inventory else None)
     if run.rc != 0:
@@ -73,6 +87,20 @@ def test_values_for_every_inventory_pass_the_official_chart_schema(tmp_path, inv
 
     for obj in objects:
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+def test_kind_values_with_the_offline_mirror_pass_the_schema_and_pin_every_image(tmp_path, helm, values_only_chart):
+    run, values, objects = render(tmp_path, "kind", kind_cluster_mirror=KIND_MIRROR)
+    assert run.rc == 0, run.output
+    assert (values["defaultAirflowRepository"], values["defaultAirflowTag"], values["defaultAirflowDigest"]) == (
+        "localhost:5001/airflow", "3.3.2-0123abcd", DIGEST)
+    assert values["airflowVersion"] == "3.3.2"
+    assert values["images"]["gitSync"] == {"repository": "localhost:5001/git-sync", "tag": f"4567ef@{DIGEST}"}
+    assert values["statsd"] == {"enabled": False}
+    assert values["data"] == {"metadataSecretName": "airflow-metadata-connection"}
+    assert values["postgresql"] == {"enabled": False}
+    linted = helm_lint(helm, values_only_chart, tmp_path / "values.yml")
+    assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
 def test_the_schema_check_can_fail(tmp_path, helm, values_only_chart):

@@ -50,7 +50,7 @@ def test_rendered_kind_config_and_objects_validate(tmp_path):
     assert 'config_path = "/etc/containerd/certs.d"' in registry_patch
     assert "restrict_oom_score_adj = true" in oom_patch
     assert yaml.safe_load(config["kubeadmConfigPatches"][0]) == {"kind": "KubeletConfiguration", "failCgroupV1": False}
-    assert shown["hosts"].strip() == '[host."http://kind-registry:5000"]'
+    assert shown["hosts"].strip() == '[host."http://airflow-registry:5000"]'
 
     for obj in shown["objects"]:
         kubernetes_validate.validate(obj, "1.35", strict=True)
