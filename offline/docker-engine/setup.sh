@@ -25,10 +25,14 @@ if [ "$missing" -eq 0 ]; then
   exit 0
 fi
 
-python=$(command -v /usr/bin/python3 python3 | head -n 1) || {
+# The system's python3 first: the wrapper must not depend on a user's pyenv or virtualenv.
+# (No pipe into head here: with pipefail, the writer's SIGPIPE would fail the check now and then.)
+if [ -x /usr/bin/python3 ]; then
+  python=/usr/bin/python3
+elif ! python=$(command -v python3); then
   echo "docker-engine: python3 is needed for the runtime wrapper (apt-get install python3-minimal)" >&2
   exit 1
-}
+fi
 
 # The daemon.json this host should have: the current one with our runtime added and made default.
 wanted=$("$python" - "$daemon_json" "$runtime_name" "$install_path" <<'PY'
