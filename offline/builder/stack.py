@@ -93,7 +93,10 @@ def git_ssh_server(base: str) -> Image:
 COPY sshd_config /etc/ssh/sshd_config_git
 COPY entrypoint.sh /usr/local/bin/git-ssh-server
 RUN useradd --uid 1000 --home-dir /srv/git --create-home --shell /usr/bin/git-shell git \
- && mkdir -p /srv/ssh && chown git /srv/ssh
+ && mkdir -p /srv/ssh && chown git /srv/ssh \\
+ && git config --system --add safe.directory '*'
+# (The served repositories are mounted, owned by whoever mounted them: git would refuse them as
+# "dubious ownership" without that.)
 USER git
 EXPOSE 2222
 ENTRYPOINT ["/usr/local/bin/git-ssh-server"]

@@ -76,8 +76,8 @@ def pod_problems(pods):
                 terminated = state.get("terminated") or {}
                 if waiting.get("reason") in STUCK:
                     last = (container.get("lastState") or {}).get("terminated") or {}
-                    detail = waiting.get("message") or (
-                        f"exited {last['exitCode']}" if "exitCode" in last else "")
+                    # A crash loop's message is kubelet's back-off notice; how it exited says more.
+                    detail = f"exited {last['exitCode']}" if "exitCode" in last else waiting.get("message") or ""
                     problems.append(_problem(name, container, init, waiting["reason"], detail))
                 elif failed and terminated.get("exitCode", 0) != 0:
                     problems.append(_problem(name, container, init, terminated.get("reason") or "Error",

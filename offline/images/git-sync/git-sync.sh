@@ -27,6 +27,13 @@ healthy=/tmp/git-sync.healthy
 
 log() { echo "git-sync: $*" >&2; }
 
+# The line of git's output that says why: the first that names a cause (ssh's "Permission denied"
+# comes before git's generic "Could not read from remote repository"), else the last line.
+reason() {
+  printf '%s\n' "$1" | grep -m 1 -iE 'denied|verification failed|fatal:|error:|not found|could not|unable to' ||
+    printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1
+}
+
 if [ -n "${GITSYNC_SSH_KEY_FILE:-}" ]; then
   ssh=(ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$GITSYNC_SSH_KEY_FILE")
   if [ "${GITSYNC_SSH_KNOWN_HOSTS:-true}" = true ]; then
@@ -51,7 +58,7 @@ sync_once() {
   local fetch=(fetch --quiet --force --no-tags origin "$ref")
   [ "$depth" -gt 0 ] && fetch+=(--depth "$depth")
   if ! output=$(git -C "$mirror" "${fetch[@]}" 2>&1); then
-    log "can't fetch $ref from $repo: $(printf '%s\n' "$output" | grep -v '^\s*$' | tail -n 1)"
+    log "can't fetch $ref from $repo: $(reason "$output")"
     return 1
   fi
   sha=$(git -C "$mirror" rev-parse 'FETCH_HEAD^{commit}') || return 1
@@ -60,7 +67,7 @@ sync_once() {
     rm -rf "${root:?}/.worktrees/$sha"
     git -C "$mirror" worktree prune
     if ! output=$(git -C "$mirror" worktree add --quiet --detach "$root/.worktrees/$sha" "$sha" 2>&1); then
-      log "can't check out $sha: $(printf '%s\n' "$output" | tail -n 1)"
+      log "can't check out $sha: $(reason "$output")"
       return 1
     fi
     ln -sfn ".worktrees/$sha" "$root/.$link.new" && mv -T "$root/.$link.new" "$root/$link" || return 1
