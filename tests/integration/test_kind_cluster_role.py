@@ -15,15 +15,13 @@ import uuid
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import docker
-import kubernetes
 import kubernetes_validate
 import pytest
 import yaml
 
 from tests.support.ansible_run import run_playbook
 from tests.support.common import REPO_ROOT, free_port, wait_for
-
-ROLE = {"name": "Kind cluster", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster"}}
+from tests.support.kind import ROLE, Cluster
 CAP_SYS_ADMIN = 21
 
 
@@ -59,47 +57,6 @@ def test_rendered_kind_config_and_objects_validate(tmp_path):
 
 
 # -- a real cluster ---------------------------------------------------------------------------
-
-class Cluster:
-    """One kind cluster made by the role for this module, on free ports and with its own names."""
-
-    def __init__(self, tmp_path):
-        self.name = "it-" + uuid.uuid4().hex[:6]
-        self.tmp_path = tmp_path
-        self.variables = {
-            "kind_cluster_name": self.name,
-            "kind_cluster_registry_name": f"{self.name}-registry",
-            "kind_cluster_registry_port": free_port(),
-            "kind_cluster_git_server_name": f"{self.name}-git",
-            "kind_cluster_api_host_port": free_port(),
-            "kind_cluster_state_dir": str(tmp_path / "state"),
-            "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"),
-            "kind_cluster_install_dir": str(tmp_path / "bin"),
-        }
-
-    def converge(self, **extra):
-        # A first run on a machine with empty caches builds everything: allow for it.
-        return run_playbook([ROLE], self.tmp_path, extra_vars={**self.variables, **extra}, timeout=3600)
-
-    @functools.cached_property
-    def core(self) -> kubernetes.client.CoreV1Api:
-        return kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(self.variables[
-            "kind_cluster_kubeconfig"]))
-
-    def run_pod(self, spec: dict, timeout: float = 180) -> str:
-        """Create a pod, wait until it ends, return its log; fail with its status unless it succeeded."""
-        name = spec["metadata"]["name"]
-        self.core.create_namespaced_pod("default", spec)
-
-        def ended():
-            pod = self.core.read_namespaced_pod(name, "default")
-            return pod if pod.status.phase in ("Succeeded", "Failed") else None
-
-        pod = wait_for(f"pod {name}", ended, timeout=timeout, interval=1)
-        log = self.core.read_namespaced_pod_log(name, "default")
-        assert pod.status.phase == "Succeeded", f"{pod.status}\nlog:\n{log}"
-        return log
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, docker_client):

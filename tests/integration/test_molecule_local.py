@@ -13,4 +13,3 @@ def test_molecule_local_scenario_converges_idempotently_and_verifies(airflow, re
     output = done.stdout + done.stderr
     assert "Idempotence completed successfully" in output or "idempotence" in output.lower()
     assert airflow.admin_password not in output
-

@@ -1,0 +1,197 @@
+"""The airflow role on a real kind cluster, where things go wrong: each failure stops the role in
+one line that names the pod, the container, the reason and the container's last log line, within
+a minute or two of the install, not at the wait's timeout. And gitSync over SSH, as most real sites
+run it: a deploy key in a Secret and the git server's host key pinned; a wrong host key and a wrong
+key each fail the same way, naming the cause.
+
+Each install goes to a namespace of its own on one cluster; the failing ones expose the API as a
+plain URL (no node port), since they never get that far."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+import uuid
+
+import kubernetes
+import pytest
+
+from tests.support.ansible_run import run_playbook
+from tests.support.common import REPO_ROOT, wait_for
+from tests.support.helm import ensure_helm
+from tests.support.kind import Cluster
+from tests.support.offline import built
+
+ROLE = {"name": "Airflow", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow"}}
+# The wait's own timeout is long; every failure below must come well before it.
+WAIT_TIMEOUT = 600
+FAST = 240
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, docker_client):
+    made = Cluster(tmp_path_factory.mktemp("airflow-kind"), prefix="af")
+    try:
+        run = made.converge()
+        assert run.rc == 0, run.failure or run.output[-6000:]
+        yield made
+    finally:
+        made.destroy()
+
+
+def variables(cluster: Cluster, namespace: str, **overrides) -> dict:
+    published = cluster.published
+    return {"airflow_namespace": namespace, "airflow_helm_binary": str(ensure_helm("v4.1.4")),
+            "airflow_kubeconfig": published["kind_cluster_kubeconfig"],
+            "airflow_kube_context": published["kind_cluster_kube_context"],
+            "airflow_git_repo": published["kind_cluster_git_repo_url"], "airflow_git_depth": 0,
+            "airflow_database_url": published["kind_cluster_database_url"],
+            "airflow_mirror": published["kind_cluster_mirror"],
+            "airflow_api_exposure": "url", "airflow_api_url_override": "http://127.0.0.1:9",
+            "airflow_wait_timeout": WAIT_TIMEOUT, **overrides}
+
+
+def install(cluster: Cluster, tmp_path, namespace: str, **overrides):
+    started = time.monotonic()
+    run = run_playbook([ROLE], tmp_path, extra_vars=variables(cluster, namespace, **overrides), timeout=1800)
+    return run, time.monotonic() - started
+
+
+def remove_namespace(cluster: Cluster, namespace: str) -> None:
+    try:
+        cluster.core.delete_namespace(namespace)
+    except kubernetes.client.exceptions.ApiException:
+        pass
+
+
+def fails_fast(run, elapsed: float) -> str:
+    assert run.rc != 0, run.output[-4000:]
+    assert elapsed < FAST, f"the failure took {elapsed:.0f}s to show"
+    message = " ".join((run.failure or "").split())
+    assert message and "Traceback" not in message
+    return message
+
+
+@pytest.fixture
+def namespace(cluster):
+    name = "t-" + uuid.uuid4().hex[:6]
+    yield name
+    remove_namespace(cluster, name)
+
+
+def test_a_branch_gitsync_cannot_read(cluster, tmp_path, namespace):
+    message = fails_fast(*install(cluster, tmp_path, namespace, airflow_git_ref="no-such-branch"))
+    assert re.search(r"init container git-sync-init is (CrashLoopBackOff|Error)", message), message
+    assert "no-such-branch" in message, message
+
+
+def test_an_image_the_node_cannot_pull(cluster, tmp_path, namespace):
+    mirror = dict(cluster.published["kind_cluster_mirror"])
+    mirror["airflow_image"] = mirror["airflow_image"].split("@")[0] + "@sha256:" + "0" * 64
+    message = fails_fast(*install(cluster, tmp_path, namespace, airflow_mirror=mirror))
+    assert re.search(r"is (ErrImagePull|ImagePullBackOff)", message), message
+    assert "0" * 64 in message, message
+
+
+def test_a_database_it_cannot_reach(cluster, tmp_path, namespace):
+    message = fails_fast(*install(cluster, tmp_path, namespace,
+                                  airflow_database_url="postgresql://airflow:secret@no-such-db:5432/airflow"))
+    assert "no-such-db" in message, message
+
+
+def test_a_component_that_crash_loops(cluster, tmp_path, namespace):
+    broken = {"scheduler": {"args": ["bash", "-c", "echo scheduler broken on purpose; exit 3"]}}
+    message = fails_fast(*install(cluster, tmp_path, namespace, airflow_extra_values=broken))
+    assert re.search(r"container scheduler is (CrashLoopBackOff|Error)", message), message
+    assert message.endswith("its log says: scheduler broken on purpose"), message
+
+
+# -- gitSync over SSH ------------------------------------------------------------------------------
+
+def keygen(path) -> str:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True)
+    path.chmod(0o644)  # read by the server's unprivileged user: the test's throwaway keys
+    return path.with_suffix(".pub").read_text().strip()
+
+
+@pytest.fixture(scope="module")
+def ssh_git_server(cluster, tmp_path_factory, docker_client):
+    """A git server speaking SSH (the image offline/build.py makes from Debian's openssh-server and
+    git) on the cluster's network, serving this checkout's dags/ to one deploy key."""
+    image = built("git-ssh-server-image")["git-ssh-server-image"]
+    root = tmp_path_factory.mktemp("ssh-git")
+    (root / "keys").mkdir()
+    host_key = keygen(root / "keys" / "host_key")
+    deploy_key = keygen(root / "keys" / "deploy_key")
+    keygen(root / "keys" / "other_key")
+    (root / "ssh").mkdir()
+    shutil.copy(root / "keys" / "host_key", root / "ssh" / "host_key")
+    (root / "ssh" / "authorized_keys").write_text(deploy_key + "\n")
+    work = root / "work"
+    shutil.copytree(REPO_ROOT / "dags", work / "dags", ignore=shutil.ignore_patterns("__pycache__"))
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    subprocess.run(git + ["-C", str(work), "add", "-A"], check=True)
+    subprocess.run(git + ["-C", str(work), "commit", "-q", "-m", "dags"], check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(root / "git" / "dags.git")], check=True)
+    name = f"{cluster.name}-git-ssh"
+    container = docker_client.containers.run(
+        image, name=name, detach=True, network="kind",
+        volumes={str(root / "ssh"): {"bind": "/srv/ssh", "mode": "ro"},
+                 str(root / "git"): {"bind": "/srv/git", "mode": "ro"}})
+    try:
+        wait_for("the SSH git server", lambda: "Server listening" in container.logs().decode(), timeout=30)
+        yield {"url": f"ssh://git@{name}:2222/srv/git/dags.git", "known_hosts": f"[{name}]:2222 {host_key}",
+               "keys": root / "keys"}
+    finally:
+        container.remove(force=True)
+
+
+def with_ssh_secret(cluster: Cluster, namespace: str, key_file) -> None:
+    cluster.core.create_namespace({"metadata": {"name": namespace}})
+    cluster.core.create_namespaced_secret(namespace, {
+        "metadata": {"name": "git-ssh"}, "type": "Opaque", "stringData": {"gitSshKey": key_file.read_text()}})
+
+
+def test_gitsync_over_ssh_with_a_pinned_host_key(cluster, tmp_path, ssh_git_server):
+    namespace = "ssh-ok"
+    with_ssh_secret(cluster, namespace, ssh_git_server["keys"] / "deploy_key")
+    try:
+        run = install(cluster, tmp_path, namespace, airflow_git_repo=ssh_git_server["url"], airflow_git_depth=1,
+                      airflow_git_ssh_key_secret="git-ssh", airflow_git_known_hosts=ssh_git_server["known_hosts"],
+                      airflow_api_exposure="nodeport",
+                      airflow_api_nodeport_url=cluster.published["kind_cluster_api_url"])[0]
+        assert run.rc == 0, run.failure or run.output[-4000:]
+        scheduler = cluster.core.read_namespaced_pod("airflow-scheduler-0", namespace)
+        synced = cluster.core.read_namespaced_pod_log("airflow-scheduler-0", namespace, container="git-sync-init")
+        assert f"synced main of {ssh_git_server['url']}" in synced
+        assert scheduler.status.phase == "Running"
+    finally:
+        remove_namespace(cluster, namespace)
+
+
+def test_gitsync_over_ssh_refuses_a_host_key_it_was_not_given(cluster, tmp_path, ssh_git_server):
+    namespace = "ssh-host-key"
+    with_ssh_secret(cluster, namespace, ssh_git_server["keys"] / "deploy_key")
+    other = (ssh_git_server["keys"] / "other_key.pub").read_text().strip()
+    wrong_known_hosts = ssh_git_server["known_hosts"].split(" ")[0] + " " + other
+    try:
+        message = fails_fast(*install(cluster, tmp_path, namespace, airflow_git_repo=ssh_git_server["url"],
+                                      airflow_git_ssh_key_secret="git-ssh", airflow_git_known_hosts=wrong_known_hosts))
+        assert "Host key verification failed" in message, message
+    finally:
+        remove_namespace(cluster, namespace)
+
+
+def test_gitsync_over_ssh_with_a_key_the_server_does_not_know(cluster, tmp_path, ssh_git_server):
+    namespace = "ssh-wrong-key"
+    with_ssh_secret(cluster, namespace, ssh_git_server["keys"] / "other_key")
+    try:
+        message = fails_fast(*install(cluster, tmp_path, namespace, airflow_git_repo=ssh_git_server["url"],
+                                      airflow_git_ssh_key_secret="git-ssh",
+                                      airflow_git_known_hosts=ssh_git_server["known_hosts"]))
+        assert "Permission denied (publickey)" in message, message
+    finally:
+        remove_namespace(cluster, namespace)

@@ -1,0 +1,65 @@
+"""A kind cluster made by the kind_cluster role for one test module: its own name, free host ports,
+files in the module's temporary folder. On a machine without internet, what the role builds
+(offline/build.py) is cached, so a cluster takes well under a minute once the first build is done."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from pathlib import Path
+
+import kubernetes
+
+from .ansible_run import PlaybookRun, run_playbook
+from .common import free_port, wait_for
+
+ROLE = {"name": "Kind cluster", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster"}}
+# What the role publishes for the later stages, read back after a converge.
+PUBLISHED = ("kind_cluster_kubeconfig", "kind_cluster_kube_context", "kind_cluster_registry",
+             "kind_cluster_git_repo_url", "kind_cluster_api_url", "kind_cluster_database_url", "kind_cluster_mirror")
+
+
+class Cluster:
+    def __init__(self, tmp_path: Path, prefix: str = "it"):
+        self.name = f"{prefix}-{uuid.uuid4().hex[:6]}"
+        self.tmp_path = tmp_path
+        self.variables = {
+            "kind_cluster_name": self.name,
+            "kind_cluster_registry_port": free_port(),
+            "kind_cluster_api_host_port": free_port(),
+            "kind_cluster_state_dir": str(tmp_path / "state"),
+            "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"),
+            "kind_cluster_install_dir": str(tmp_path / "bin"),
+        }
+        self.published: dict = {}
+
+    def converge(self, **extra) -> PlaybookRun:
+        # A first run on a machine with empty caches builds everything: allow for it.
+        show = {"name": "Published", "ansible.builtin.debug": {"msg": {name: f"{{{{ {name} }}}}" for name in PUBLISHED}},
+                "when": "kind_cluster_state | default('present') == 'present'"}
+        run = run_playbook([ROLE, show], self.tmp_path, extra_vars={**self.variables, **extra}, timeout=3600)
+        if run.rc == 0 and extra.get("kind_cluster_state", "present") == "present":
+            self.published = run.result("Published")["msg"]
+        return run
+
+    def destroy(self) -> PlaybookRun:
+        return self.converge(kind_cluster_state="absent")
+
+    @functools.cached_property
+    def core(self) -> kubernetes.client.CoreV1Api:
+        return kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(self.variables[
+            "kind_cluster_kubeconfig"]))
+
+    def run_pod(self, spec: dict, timeout: float = 180, namespace: str = "default") -> str:
+        """Create a pod, wait until it ends, return its log; fail with its status unless it succeeded."""
+        name = spec["metadata"]["name"]
+        self.core.create_namespaced_pod(namespace, spec)
+
+        def ended():
+            pod = self.core.read_namespaced_pod(name, namespace)
+            return pod if pod.status.phase in ("Succeeded", "Failed") else None
+
+        pod = wait_for(f"pod {name}", ended, timeout=timeout, interval=1)
+        log = self.core.read_namespaced_pod_log(name, namespace)
+        assert pod.status.phase == "Succeeded", f"{pod.status}\nlog:\n{log}"
+        return log
