@@ -166,6 +166,11 @@ class AirflowClient:
             method, path, body, query, accept_status=accept_status + (401,), timeout=timeout, accept=accept))
         if status == 401 and 401 not in accept_status:
             raise AirflowHTTPError(self._refused_message(), status=401)
+        if accept == "application/json" and isinstance(data, str):
+            # A proxy's or a login page's HTML where the API answers JSON: not an answer we can read.
+            raise AirflowError("%s %s answered text, not JSON (HTTP %s: %s): check that url is the Airflow API "
+                               "server itself, not a proxy or login page in front of it"
+                               % (method, path, status, " ".join(data.split())[:120]), status=status)
         return status, data
 
     def open_stream(self, path, query, timeout):

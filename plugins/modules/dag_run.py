@@ -322,6 +322,8 @@ import_error:
   sample: {"filename": "broken.py", "stack_trace": "Traceback ...\nModuleNotFoundError: No module named 'nope'"}
 """
 
+import traceback
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.airflow_k8s.platform.plugins.module_utils.airflow_api import AirflowClient, AirflowError
@@ -377,6 +379,13 @@ def main():
         if error.status is not None:
             extra["status"] = error.status
         module.fail_json(msg=str(error), changed=runner.changed, **extra)
+    except Exception as error:  # pylint: disable=broad-except
+        # A bug of ours or an answer nobody foresaw: one line for the user, the traceback in
+        # `exception` rather than a bare MODULE FAILURE.
+        module.fail_json(msg="dag_run stopped on an unexpected error: %s: %s (please report it with its traceback: "
+                             "ANSIBLE_DISPLAY_TRACEBACK=error shows it, -vvv before ansible-core 2.19)"
+                             % (type(error).__name__, error),
+                         changed=runner.changed, exception=traceback.format_exc(), **runner.result)
     module.exit_json(changed=runner.changed, **result)
 
 
