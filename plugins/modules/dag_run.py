@@ -170,7 +170,7 @@ EXAMPLES = r"""
     username: "{{ airflow_admin_username }}"
     password: "{{ airflow_admin_password }}"
     dag_id: first_script
-    run_id: "image-{{ image_ref | hash('sha256') | truncate(16, end='') }}"
+    run_id: "{{ image_ref | airflow_k8s.platform.image_run_id }}"
     conf:
       image: "{{ image_ref }}"
     unpause: true
