@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from .common import REPO_ROOT
+from .helm import HELM_PIN
 
-LOCAL_DAG = REPO_ROOT / "molecule" / "local" / "dags" / "first_script.py"
+LOCAL_DAG = REPO_ROOT / "molecule" / "local" / "dags" / "first_script_on_docker.py"
 
 
 def install_local_dag(airflow) -> None:
-    """Put the DockerOperator variant of first_script into ``airflow`` and parse it now."""
+    """Put first_script_on_docker (first_script's job on Docker) into ``airflow`` and parse it now."""
     airflow.write_dag(LOCAL_DAG.name, LOCAL_DAG.read_text(encoding="utf-8"))
     airflow.reserialize()
 
@@ -17,7 +18,7 @@ def parts_env(airflow, registry_host: str, base_image: str, helm_mirror) -> dict
     """The variables molecule/local's inventory reads (see molecule/local/README.md)."""
     return {
         "MOLECULE_HELM_MIRROR_URL": helm_mirror.url,
-        "MOLECULE_HELM_SHA256": helm_mirror.sha256["v4.1.4"],
+        "MOLECULE_HELM_SHA256": helm_mirror.sha256[HELM_PIN],
         "MOLECULE_REGISTRY": registry_host,
         "MOLECULE_BASE_IMAGE": base_image,
         "MOLECULE_AIRFLOW_URL": airflow.url,
