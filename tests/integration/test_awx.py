@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.support.common import REPO_ROOT, VENV_BIN, run_tool, tool_env
+from tests.support.helm import HELM_CHECKSUMS, HELM_PIN
 from tests.support.molecule_local import install_local_dag, parts_env
 
 
@@ -73,8 +74,8 @@ def test_ansible_builder_creates_a_context_offline_that_pins_helm_by_checksum(tm
     run_tool("ansible-builder", "create", "-f", str(REPO_ROOT / "execution-environment.yml"),
              "-c", str(tmp_path), "--output-filename", "Containerfile", env=awx_env())
     containerfile = (tmp_path / "Containerfile").read_text()
-    assert "HELM_VERSION=v4.1.4 HELM_SHA256=70b2c30a19da4db264dfd68c8a3664e05093a361cefd89572ffb36f8abfa3d09" \
-        in containerfile
+    # The EE's helm is the helm role's pin, with the official sha256 from the role's table.
+    assert f"HELM_VERSION={HELM_PIN} HELM_SHA256={HELM_CHECKSUMS[HELM_PIN]['linux-amd64']}" in containerfile
     script = (tmp_path / "_build" / "scripts" / "install-helm.sh").read_text()
     assert 'sha256sum -c -' in script and script.index("sha256sum") < script.index("tar -xzf")
     assert "ansible-core==2.21.5" in containerfile + (tmp_path / "_build" / "requirements.txt").read_text() or \

