@@ -43,12 +43,12 @@ def cluster(tmp_path_factory, docker_client):
 
 def variables(cluster: Cluster, namespace: str, **overrides) -> dict:
     published = cluster.published
-    return {"airflow_namespace": namespace, "airflow_helm_binary": str(ensure_helm("v4.1.4")),
-            "airflow_kubeconfig": published["kind_cluster_kubeconfig"],
-            "airflow_kube_context": published["kind_cluster_kube_context"],
-            "airflow_git_repo": published["kind_cluster_git_repo_url"], "airflow_git_depth": 0,
-            "airflow_database_url": published["kind_cluster_database_url"],
-            "airflow_mirror": published["kind_cluster_mirror"],
+    return {"airflow_namespace": namespace, "airflow_helm_binary": str(ensure_helm()),
+            "airflow_kubeconfig": published["kubeconfig"],
+            "airflow_kube_context": published["kube_context"],
+            "airflow_git_repo": published["git_repo_url"], "airflow_git_depth": 0,
+            "airflow_database_url": published["database_url"],
+            "airflow_mirror": published["mirror"],
             "airflow_api_exposure": "url", "airflow_api_url_override": "http://127.0.0.1:9",
             "airflow_wait_timeout": WAIT_TIMEOUT, **overrides}
 
@@ -88,7 +88,7 @@ def test_a_branch_gitsync_cannot_read(cluster, tmp_path, namespace):
 
 
 def test_an_image_the_node_cannot_pull(cluster, tmp_path, namespace):
-    mirror = dict(cluster.published["kind_cluster_mirror"])
+    mirror = dict(cluster.published["mirror"])
     mirror["airflow_image"] = mirror["airflow_image"].split("@")[0] + "@sha256:" + "0" * 64
     message = fails_fast(*install(cluster, tmp_path, namespace, airflow_mirror=mirror))
     assert re.search(r"is (ErrImagePull|ImagePullBackOff)", message), message
@@ -162,7 +162,7 @@ def test_gitsync_over_ssh_with_a_pinned_host_key(cluster, tmp_path, ssh_git_serv
         run = install(cluster, tmp_path, namespace, airflow_git_repo=ssh_git_server["url"], airflow_git_depth=1,
                       airflow_git_ssh_key_secret="git-ssh", airflow_git_known_hosts=ssh_git_server["known_hosts"],
                       airflow_api_exposure="nodeport",
-                      airflow_api_nodeport_url=cluster.published["kind_cluster_api_url"])[0]
+                      airflow_api_nodeport_url=cluster.published["api_url"])[0]
         assert run.rc == 0, run.failure or run.output[-4000:]
         scheduler = cluster.core.read_namespaced_pod("airflow-scheduler-0", namespace)
         synced = cluster.core.read_namespaced_pod_log("airflow-scheduler-0", namespace, container="git-sync-init")

@@ -14,9 +14,6 @@ from .ansible_run import PlaybookRun, run_playbook
 from .common import free_port, wait_for
 
 ROLE = {"name": "Kind cluster", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster"}}
-# What the role publishes for the later stages, read back after a converge.
-PUBLISHED = ("kind_cluster_kubeconfig", "kind_cluster_kube_context", "kind_cluster_registry",
-             "kind_cluster_git_repo_url", "kind_cluster_api_url", "kind_cluster_database_url", "kind_cluster_mirror")
 
 
 class Cluster:
@@ -35,7 +32,8 @@ class Cluster:
 
     def converge(self, **extra) -> PlaybookRun:
         # A first run on a machine with empty caches builds everything: allow for it.
-        show = {"name": "Published", "ansible.builtin.debug": {"msg": {name: f"{{{{ {name} }}}}" for name in PUBLISHED}},
+        # What the role publishes for the later stages (kind_cluster_published), read back after a converge.
+        show = {"name": "Published", "ansible.builtin.debug": {"msg": "{{ kind_cluster_published }}"},
                 "when": "kind_cluster_state | default('present') == 'present'"}
         run = run_playbook([ROLE, show], self.tmp_path, extra_vars={**self.variables, **extra}, timeout=3600)
         if run.rc == 0 and extra.get("kind_cluster_state", "present") == "present":
