@@ -5,6 +5,7 @@ from __future__ import annotations
 from ansible_collections.airflow_k8s.platform.plugins.filter.event_lines import event_lines
 from ansible_collections.airflow_k8s.platform.plugins.filter.pod_problems import pod_problems
 from ansible_collections.airflow_k8s.platform.plugins.filter.pods_not_ready import pods_not_ready
+from ansible_collections.airflow_k8s.platform.plugins.filter.secret_problems import secret_problems
 
 
 def pod(name, phase="Running", ready=True, init=(), containers=()):
@@ -74,3 +75,22 @@ def test_stale_statefulset_pods_are_old_revisions_that_are_not_ready():
     pods = [owned("broken-old", "old", False), owned("fine-old", "old", True), owned("starting-new", "new", False),
             pod("deployment-pod", ready=False)]
     assert stale_statefulset_pods(pods, statefulsets) == ["broken-old"]
+
+
+class TestSecretProblems:
+    NEEDED = {"variable": "airflow_git_ssh_key_secret", "name": "git-ssh", "keys": ["gitSshKey"]}
+
+    def test_a_secret_with_its_keys_is_no_problem(self):
+        found = {"item": self.NEEDED, "resources": [{"data": {"gitSshKey": "c2VjcmV0"}}]}
+        assert secret_problems([found], "airflow") == []
+
+    def test_a_missing_secret_and_a_missing_key_each_get_a_line_without_the_data(self):
+        missing = {"item": self.NEEDED, "resources": []}
+        keyless = {"item": {"variable": "airflow_database_secret", "name": "db", "keys": ["connection"]},
+                   "resources": [{"data": {"url": "cG9zdGdyZXM6Ly9zZWNyZXQ="}}]}
+        assert secret_problems([missing, keyless], "airflow") == [
+            "Secret git-ssh (airflow_git_ssh_key_secret) is not in namespace airflow: create it there with the keys "
+            "gitSshKey before installing, or fix airflow_git_ssh_key_secret",
+            "Secret db (airflow_database_secret) has no key connection: create it there with the keys connection "
+            "before installing, or fix airflow_database_secret",
+        ]
