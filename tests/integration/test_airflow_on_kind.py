@@ -9,6 +9,8 @@ plain URL (no node port), since they never get that far."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import shutil
 import subprocess
@@ -17,6 +19,7 @@ import uuid
 
 import kubernetes
 import pytest
+import requests
 
 from tests.support.ansible_run import run_playbook
 from tests.support.common import REPO_ROOT, wait_for
@@ -60,10 +63,25 @@ def install(cluster: Cluster, tmp_path, namespace: str, **overrides):
 
 
 def remove_namespace(cluster: Cluster, namespace: str) -> None:
+    """Delete the namespace and wait until it is gone: the next install may want the same node port."""
     try:
         cluster.core.delete_namespace(namespace)
     except kubernetes.client.exceptions.ApiException:
-        pass
+        return
+
+    def gone():
+        try:
+            cluster.core.read_namespace(namespace)
+        except kubernetes.client.exceptions.ApiException as error:
+            return error.status == 404
+        return False
+    wait_for(f"namespace {namespace} to go", gone, timeout=180, interval=2)
+
+
+def scheduler_pod(cluster: Cluster, namespace: str):
+    pods = cluster.core.list_namespaced_pod(namespace, label_selector="component=scheduler").items
+    assert len(pods) == 1, [pod.metadata.name for pod in pods]
+    return pods[0]
 
 
 def fails_fast(run, elapsed: float) -> str:
@@ -106,6 +124,65 @@ def test_a_component_that_crash_loops(cluster, tmp_path, namespace):
     message = fails_fast(*install(cluster, tmp_path, namespace, airflow_extra_values=broken))
     assert re.search(r"container scheduler is (CrashLoopBackOff|Error)", message), message
     assert message.endswith("its log says: scheduler broken on purpose"), message
+
+
+def test_a_secret_the_input_names_but_nobody_made(cluster, tmp_path, namespace):
+    run, elapsed = install(cluster, tmp_path, namespace, airflow_database_url="", airflow_database_secret="no-such-db")
+    assert run.rc != 0 and elapsed < 60, (elapsed, run.output[-3000:])
+    assert run.failure == (f"Secret no-such-db (airflow_database_secret) is not in namespace {namespace}: create it "
+                           "there with the keys connection before installing, or fix airflow_database_secret")
+    # Before anything changed: not even the namespace was made.
+    assert namespace not in [item.metadata.name for item in cluster.core.list_namespace().items]
+
+
+# -- a release that works: restricted admission, the admin at once, a new image ------------------------
+
+def admin_token(cluster: Cluster, namespace: str) -> int:
+    """The status of a login as the admin, with the password from the Secret the role keeps."""
+    secret = cluster.core.read_namespaced_secret("airflow-platform-keys", namespace)
+    password = base64.b64decode(secret.data["admin-password"]).decode()
+    answer = requests.post(cluster.published["api_url"] + "/auth/token", json={"username": "admin", "password": password},
+                           timeout=30)
+    return answer.status_code
+
+
+def retagged_airflow_image(cluster: Cluster, docker_client, mirror: dict) -> str:
+    """The mirror's Airflow image with one more label: a new tag and a new digest, in seconds."""
+    base = mirror["airflow_image"]
+    repository = base.split("@")[0].rsplit(":", 1)[0]
+    docker_client.images.pull(base)
+    tag = "upgrade-" + uuid.uuid4().hex[:6]
+    docker_client.images.build(fileobj=io.BytesIO(f"FROM {base}\nLABEL upgraded={tag}\n".encode()),
+                               tag=f"{repository}:{tag}", rm=True)
+    docker_client.images.push(repository, tag=tag)
+    host, name = repository.split("/", 1)
+    answer = requests.head(f"http://{host}/v2/{name}/manifests/{tag}", timeout=30, headers={"Accept": ", ".join([
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])})
+    return f"{repository}:{tag}@{answer.headers['Docker-Content-Digest']}"
+
+
+def test_a_release_in_a_restricted_namespace_has_its_admin_at_once_and_upgrades_to_a_new_image(
+        cluster, tmp_path, namespace, docker_client):
+    exposed = {"airflow_api_exposure": "nodeport", "airflow_api_nodeport_url": cluster.published["api_url"]}
+    run = install(cluster, tmp_path, namespace, **exposed)[0]
+    assert run.rc == 0, run.failure or run.output[-4000:]
+    # The API server's own admission judged every pod: the namespace enforces "restricted".
+    labels = cluster.core.read_namespace(namespace).metadata.labels
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    # The role returned after the create-user job: the admin logs in at once.
+    assert admin_token(cluster, namespace) == 201
+
+    mirror = dict(cluster.published["mirror"])
+    mirror["airflow_image"] = retagged_airflow_image(cluster, docker_client, mirror)
+    again = install(cluster, tmp_path, namespace, airflow_mirror=mirror, **exposed)[0]
+    assert again.rc == 0, again.failure or again.output[-4000:]
+    digest = mirror["airflow_image"].split("@")[1]
+    pods = cluster.core.list_namespaced_pod(namespace, label_selector="release=airflow").items
+    running = [pod for pod in pods if pod.status.phase == "Running"]
+    assert running and all(digest in pod.spec.containers[0].image for pod in running
+                           if pod.metadata.labels.get("component") != "statsd"), \
+        [(pod.metadata.name, pod.spec.containers[0].image) for pod in running]
+    assert admin_token(cluster, namespace) == 201
 
 
 # -- gitSync over SSH ------------------------------------------------------------------------------
@@ -164,8 +241,8 @@ def test_gitsync_over_ssh_with_a_pinned_host_key(cluster, tmp_path, ssh_git_serv
                       airflow_api_exposure="nodeport",
                       airflow_api_nodeport_url=cluster.published["api_url"])[0]
         assert run.rc == 0, run.failure or run.output[-4000:]
-        scheduler = cluster.core.read_namespaced_pod("airflow-scheduler-0", namespace)
-        synced = cluster.core.read_namespaced_pod_log("airflow-scheduler-0", namespace, container="git-sync-init")
+        scheduler = scheduler_pod(cluster, namespace)
+        synced = cluster.core.read_namespaced_pod_log(scheduler.metadata.name, namespace, container="git-sync-init")
         assert f"synced main of {ssh_git_server['url']}" in synced
         assert scheduler.status.phase == "Running"
     finally:
