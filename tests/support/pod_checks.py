@@ -27,8 +27,7 @@ def pod_specs(objects):
 
 def _containers(spec):
     for group in ("initContainers", "containers", "ephemeralContainers"):
-        for container in spec.get(group) or []:
-            yield container
+        yield from spec.get(group) or []
 
 
 def restricted_violations(spec):
