@@ -69,3 +69,16 @@ def test_the_registry_port_the_api_node_port_and_the_keys_secret_each_change_in_
         "moved-platform-keys"}
     assert uses["deployed"]["keys_secret"] == "moved-platform-keys"
     assert uses["deployed"]["release_name"] == "moved"
+
+
+def test_no_inventory_restates_a_role_default():
+    defaults = {}
+    for role in (REPO_ROOT / "roles").iterdir():
+        defaults.update(yaml.safe_load((role / "defaults" / "main.yml").read_text(encoding="utf-8")) or {})
+    restated = {}
+    for inventory in (REPO_ROOT / "inventories").iterdir():
+        for group_vars in (inventory / "group_vars").rglob("*.yml"):
+            for name, value in (yaml.safe_load(group_vars.read_text(encoding="utf-8")) or {}).items():
+                if name in defaults and value == defaults[name]:
+                    restated[f"{inventory.name}: {name}"] = value
+    assert restated == {}
