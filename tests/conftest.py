@@ -72,6 +72,12 @@ def helm_binary(request):
 
 
 @pytest.fixture(scope="session")
+def helm():
+    """The helm the helm role pins, for tests that lint and render charts."""
+    return _provide(ensure_helm)
+
+
+@pytest.fixture(scope="session")
 def helm_mirror():
     """Official helm builds, packed as the official archives, served from loopback."""
     mirror = _provide(HelmMirror)

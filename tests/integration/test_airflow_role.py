@@ -10,48 +10,17 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.support.ansible_run import run_playbook
+from tests.support.airflow_role import INVENTORIES, KUBERNETES_VERSION, render
 from tests.support.common import REPO_ROOT
 
-INVENTORIES = sorted(path.name for path in (REPO_ROOT / "inventories").iterdir() if path.is_dir())
 CHART_FILES = REPO_ROOT / "tests" / "fixtures" / "airflow-chart-1.21.0"
-KUBERNETES_VERSION = "1.35"
 DIGEST = "sha256:" + "ab" * 32
-# What the kind_cluster role's database and mirror steps would have found (its render step publishes
-# kind_cluster_published from them, as a converge does): the mirror only where there is no internet.
-KIND_DATABASE = {"kind_cluster_database_url": "postgresql://airflow:secret@airflow-postgres:5432/airflow"}
+# What the kind_cluster role's mirror step would have found where there is no internet.
 KIND_MIRROR = {"airflow_image": f"localhost:5001/airflow:3.3.2-0123abcd@{DIGEST}",
                "git_sync_image": f"localhost:5001/git-sync:4567ef@{DIGEST}",
                "chart_source": "oci://localhost:5001/charts/airflow", "chart_version": "1.21.0",
                "chart_plain_http": True, "statsd_enabled": False, "image_base": "localhost/debian-python:1",
                "helm_mirror_url": "file:///tmp/helm-mirror", "helm_sha256": "cd" * 32}
-
-
-def render(tmp_path, inventory=None, **variables):
-    """Run the role's render step; returns the run, the chart values and the objects it would apply.
-
-    With the kind inventory, the kind_cluster role's render step runs first and publishes kind_cluster,
-    which that inventory derives the airflow role's input from."""
-    tasks = [
-        {"name": "Render",
-         "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow", "tasks_from": "render"}},
-        {"name": "Write the values", "ansible.builtin.copy": {
-            "content": "{{ airflow_rendered_values | to_nice_yaml }}", "dest": str(tmp_path / "values.yml"),
-            "mode": "0600"}},
-        {"name": "Write the objects", "ansible.builtin.copy": {
-            "content": "{{ airflow_rendered_objects | to_nice_yaml }}", "dest": str(tmp_path / "objects.yml"),
-            "mode": "0600"}},
-    ]
-    if inventory == "kind":
-        tasks.insert(0, {"name": "Publish kind_cluster_published", "ansible.builtin.include_role": {
-            "name": "airflow_k8s.platform.kind_cluster", "tasks_from": "render"}})
-        variables = {**KIND_DATABASE, **variables}
-    run = run_playbook(tasks, tmp_path, extra_vars=variables,
-                       inventory=REPO_ROOT / "inventories" / inventory if inventory else None)
-    if run.rc != 0:
-        return run, None, None
-    return (run, yaml.safe_load((tmp_path / "values.yml").read_text()),
-            yaml.safe_load((tmp_path / "objects.yml").read_text()))
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +37,6 @@ def values_only_chart(tmp_path_factory):
 def helm_lint(helm, chart, values_file):
     return subprocess.run([str(helm), "lint", str(chart), "-f", str(values_file)], capture_output=True, text=True,
                           check=False)
-
-
-@pytest.fixture(scope="module")
-def helm():
-    from tests.support.helm import ensure_helm
-    return ensure_helm()
 
 
 @pytest.mark.parametrize("inventory", INVENTORIES)

@@ -12,21 +12,21 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.integration.test_airflow_role import INVENTORIES, KUBERNETES_VERSION, render
+from tests.support.airflow_role import INVENTORIES, KUBERNETES_VERSION, render
 from tests.support.common import REPO_ROOT
 from tests.support.pod_checks import pod_specs, referenced, resource_gaps, restricted_violations
 
 CHART = REPO_ROOT / "offline" / "charts" / "airflow-1.21.0"
 EXECUTORS = ["LocalExecutor", "CeleryExecutor", "KubernetesExecutor", "CeleryExecutor,KubernetesExecutor"]
-# What the role's own tasks look up before install, per inventory: the Secrets its input names.
-LOOKED_UP = {"example": {("Secret", "airflow-metadata-db"), ("Secret", "airflow-git-ssh"), ("Secret", "airflow-tls")},
-             "kind": set()}
 
 
-@pytest.fixture(scope="module")
-def helm():
-    from tests.support.helm import ensure_helm
-    return ensure_helm()
+def looked_up(inventory):
+    """The Secrets the role looks up before install (airflow_existing_secrets): those the inventory names."""
+    role_vars = yaml.safe_load((REPO_ROOT / "roles" / "airflow" / "vars" / "main.yml").read_text(encoding="utf-8"))
+    given = yaml.safe_load((REPO_ROOT / "inventories" / inventory / "group_vars" / "all" / "main.yml").read_text(
+        encoding="utf-8"))
+    return {("Secret", given[secret["variable"]]) for secret in role_vars["airflow_existing_secrets"]
+            if given.get(secret["variable"])}
 
 
 def template(helm, tmp_path):
@@ -73,7 +73,7 @@ def test_what_the_chart_makes_from_the_roles_values_passes_what_a_cluster_checks
     for name, spec in pods:
         found = restricted_violations(spec) + resource_gaps(spec) + [
             f"needs {kind} {ref}, which nothing makes or looks up" for kind, ref in
-            sorted(referenced(spec) - made - LOOKED_UP[inventory])]
+            sorted(referenced(spec) - made - looked_up(inventory))]
         if found:
             problems[name] = found
     assert problems == {}
