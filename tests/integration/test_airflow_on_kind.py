@@ -146,19 +146,18 @@ def admin_token(cluster: Cluster, namespace: str) -> int:
     return answer.status_code
 
 
-def retagged_airflow_image(cluster: Cluster, docker_client, mirror: dict) -> str:
+def retagged_airflow_image(docker_client, mirror: dict) -> str:
     """The mirror's Airflow image with one more label: a new tag and a new digest, in seconds."""
     base = mirror["airflow_image"]
     repository = base.split("@")[0].rsplit(":", 1)[0]
     docker_client.images.pull(base)
     tag = "upgrade-" + uuid.uuid4().hex[:6]
-    docker_client.images.build(fileobj=io.BytesIO(f"FROM {base}\nLABEL upgraded={tag}\n".encode()),
-                               tag=f"{repository}:{tag}", rm=True)
+    image, _log = docker_client.images.build(fileobj=io.BytesIO(f"FROM {base}\nLABEL upgraded={tag}\n".encode()),
+                                             tag=f"{repository}:{tag}", rm=True)
     docker_client.images.push(repository, tag=tag)
-    host, name = repository.split("/", 1)
-    answer = requests.head(f"http://{host}/v2/{name}/manifests/{tag}", timeout=30, headers={"Accept": ", ".join([
-        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])})
-    return f"{repository}:{tag}@{answer.headers['Docker-Content-Digest']}"
+    image.reload()  # the push gave it its digest in the registry
+    digest = next(entry.split("@", 1)[1] for entry in image.attrs["RepoDigests"] if entry.startswith(repository + "@"))
+    return f"{repository}:{tag}@{digest}"
 
 
 def own_database(cluster: Cluster, docker_client, namespace: str) -> str:
@@ -184,7 +183,7 @@ def test_a_release_in_a_restricted_namespace_has_its_admin_at_once_and_upgrades_
     assert admin_token(cluster, namespace) in (200, 201)
 
     mirror = dict(cluster.published["mirror"])
-    mirror["airflow_image"] = retagged_airflow_image(cluster, docker_client, mirror)
+    mirror["airflow_image"] = retagged_airflow_image(docker_client, mirror)
     again = install(cluster, tmp_path, namespace, airflow_mirror=mirror, **exposed)[0]
     assert again.rc == 0, again.failure or again.output[-4000:]
     digest = mirror["airflow_image"].split("@")[1]
