@@ -7,38 +7,24 @@ simple auth manager with known passwords, and a DAGs folder the tests write into
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import urllib.request
 from pathlib import Path
 
-from .common import REPO_ROOT, OwnedProcess, PartUnavailable, cache_dir, cache_lock, free_port, port_open, wait_for
+from .common import REPO_ROOT, OwnedProcess, PartUnavailable, free_port, port_open, wait_for
+from .venvs import ensure_venv
 
 REQUIREMENTS = REPO_ROOT / "tests" / "airflow-requirements.txt"
 
 
 def ensure_airflow_venv(requirements: Path = REQUIREMENTS) -> Path:
     """A virtual environment with the pinned Airflow, rebuilt only when the pins change."""
-    key = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()[:12]
-    venv = cache_dir("airflow-venvs") / f"{requirements.stem}-{key}"
-    marker = venv / ".complete"
-    with cache_lock(venv.name):
-        if marker.exists():
-            return venv
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        result = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-r", str(requirements)],
-                                capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise PartUnavailable(f"pip install -r {requirements.name} failed: {result.stderr[-2000:]}")
-        marker.write_text(requirements.read_text(encoding="utf-8"), encoding="utf-8")
-    return venv
+    return ensure_venv(requirements)
 
 
 class Airflow:
