@@ -8,9 +8,8 @@ test:  ## Set up .venv, then run yamllint, ansible-lint, ansible-test sanity, un
 	scripts/test.sh
 
 lint:
-	scripts/venv.sh tests/requirements.txt && .venv/bin/yamllint --strict . && \
-	ANSIBLE_COLLECTIONS_PATH="$$(scripts/awx-collection.sh):$$PWD/collections" PATH="$$PWD/.venv/bin:$$PATH" \
-	.venv/bin/ansible-lint --profile production
+	scripts/venv.sh tests/requirements.txt && scripts/collections.sh && .venv/bin/yamllint --strict . && \
+	PATH="$$PWD/.venv/bin:$$PATH" .venv/bin/ansible-lint --profile production
 
 sanity:
 	scripts/venv.sh tests/requirements.txt && scripts/sanity.sh

@@ -21,10 +21,11 @@ from tests.support.molecule_local import install_local_dag, parts_env
 
 @functools.cache
 def awx_collections_path() -> str:
-    done = subprocess.run([str(REPO_ROOT / "scripts" / "awx-collection.sh")], capture_output=True, text=True,
+    """collections/, where scripts/collections.sh puts awx.awx at the version collections/requirements.yml pins."""
+    done = subprocess.run([str(REPO_ROOT / "scripts" / "collections.sh")], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stderr
-    return f"{done.stdout.strip()}:{REPO_ROOT / 'collections'}"
+    return str(REPO_ROOT / "collections")
 
 
 def awx_env():
