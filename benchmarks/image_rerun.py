@@ -24,6 +24,7 @@ from tests.support.ansible_run import run_playbook  # noqa: E402
 from tests.support.base_image import ensure_base_image  # noqa: E402
 from tests.support.registry import Registry  # noqa: E402
 
+CONTEXT = str(REPO / "images" / "first-script")
 ROLE = [{"name": "Build and push", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.image"}},
         {"name": "Show", "ansible.builtin.debug": {"msg": "{{ image_ref }} {{ image_size_bytes }}"}}]
 
@@ -44,7 +45,7 @@ def main():
     registry = Registry()
     name = "bench-" + uuid.uuid4().hex[:8]
     try:
-        variables = {"image_registry": registry.host, "image_name": name, "image_base": base,
+        variables = {"image_context_dir": CONTEXT, "image_registry": registry.host, "image_name": name, "image_base": base,
                      "image_oci_version": name}  # a new label: the first run can't reuse a cached build
         first, _first_run = timed_run(variables)
         second, second_run = timed_run(variables)

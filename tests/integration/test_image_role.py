@@ -41,7 +41,7 @@ def context(tmp_path):
 def build(tmp_path, registry_host, base_image, **variables):
     """Run the role once; runs of one test share a home (so a login carries over), tests do not."""
     variables = {"image_registry": registry_host, "image_base": base_image, "image_name": "first-script",
-                 **variables}
+                 "image_context_dir": str(REPO_ROOT / "images" / "first-script"), **variables}
     workdir = tmp_path / f"run-{time.monotonic_ns()}"
     workdir.mkdir()
     (tmp_path / "home").mkdir(exist_ok=True)

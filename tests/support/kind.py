@@ -11,7 +11,7 @@ from pathlib import Path
 import kubernetes
 
 from .ansible_run import PlaybookRun, run_playbook
-from .common import free_port, wait_for
+from .common import REPO_ROOT, free_port, wait_for
 
 ROLE = {"name": "Kind cluster", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster"}}
 
@@ -27,6 +27,7 @@ class Cluster:
             "kind_cluster_state_dir": str(tmp_path / "state"),
             "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"),
             "kind_cluster_install_dir": str(tmp_path / "bin"),
+            "kind_cluster_dags_dir": str(REPO_ROOT / "dags"),
         }
         self.published: dict = {}
 
