@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -35,10 +36,40 @@ class PlaybookRun:
         return self.stats.get("changed", 0)
 
 
-def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = None, check: bool = False,
-                 verbosity: int = 0, env: dict[str, str] | None = None, inventory: Path | None = None,
-                 timeout: float = 900) -> PlaybookRun:
-    """Run ``tasks`` on localhost in one play, with ``inventory``'s variables when given.
+class RunningPlaybook:
+    """An ansible-playbook run in the background, in a session of its own: ``kill()`` stops it and every
+    process it started at once (helm included), as a lost CI runner or a closed laptop would."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], json_report: bool):
+        self.json_report = json_report
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                     cwd=REPO_ROOT, start_new_session=True)
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.communicate()
+
+    def wait(self, timeout: float = 900) -> PlaybookRun:
+        stdout, stderr = self.proc.communicate(timeout=timeout)
+        run = PlaybookRun(self.proc.returncode, stdout + stderr)
+        if not self.json_report:
+            return run
+        try:
+            report = json.loads(stdout)
+        except ValueError:
+            return run
+        for play in report["plays"]:
+            for task in play["tasks"]:
+                if "localhost" in task["hosts"]:
+                    run.tasks.append({"name": task["task"]["name"], "result": task["hosts"]["localhost"]})
+        run.stats = report.get("stats", {}).get("localhost", {})
+        return run
+
+
+def start_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = None, check: bool = False,
+                   verbosity: int = 0, env: dict[str, str] | None = None,
+                   inventory: Path | None = None) -> RunningPlaybook:
+    """Start ``tasks`` on localhost in one play, with ``inventory``'s variables when given.
 
     Extra vars go through a file, never the command line."""
     playbook = tmp_path / "play.yml"
@@ -58,20 +89,19 @@ def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = No
     if not verbosity:
         run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     run_env.update(env or {})
-    done = subprocess.run(argv, capture_output=True, text=True, env=run_env, cwd=REPO_ROOT, timeout=timeout,
-                          check=False)
-    run = PlaybookRun(done.returncode, done.stdout + done.stderr)
-    if not verbosity:
-        try:
-            report = json.loads(done.stdout)
-        except ValueError:
-            return run
-        for play in report["plays"]:
-            for task in play["tasks"]:
-                if "localhost" in task["hosts"]:
-                    run.tasks.append({"name": task["task"]["name"], "result": task["hosts"]["localhost"]})
-        run.stats = report.get("stats", {}).get("localhost", {})
-    return run
+    return RunningPlaybook(argv, run_env, json_report=not verbosity)
+
+
+def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = None, check: bool = False,
+                 verbosity: int = 0, env: dict[str, str] | None = None, inventory: Path | None = None,
+                 timeout: float = 900) -> PlaybookRun:
+    """Run ``tasks`` on localhost in one play (see start_playbook) and wait for the result."""
+    running = start_playbook(tasks, tmp_path, extra_vars, check, verbosity, env, inventory)
+    try:
+        return running.wait(timeout)
+    except subprocess.TimeoutExpired:
+        running.kill()
+        raise
 
 
 def run_task(task: dict, tmp_path: Path, check: bool = False, verbosity: int = 0,
