@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import kubernetes
+import kubernetes.stream
 import pytest
 import requests
 
-from tests.support.ansible_run import run_playbook
+from tests.support.ansible_run import run_playbook, start_playbook
 from tests.support.common import REPO_ROOT, wait_for
 from tests.support.helm import ensure_helm
 from tests.support.kind import Cluster
@@ -194,6 +199,126 @@ def test_a_release_in_a_restricted_namespace_has_its_admin_at_once_and_upgrades_
                            if pod.metadata.labels.get("component") != "statsd"), \
         [(pod.metadata.name, pod.spec.containers[0].image) for pod in running]
     assert admin_token(cluster, namespace) in (200, 201)
+
+
+# -- what operators re-run after: an interrupted deploy, reinstalls, a changed password -----------------
+
+def release_revisions(cluster: Cluster, namespace: str) -> dict[int, str]:
+    """Helm's record of the release: revision -> status, read from its storage Secrets' labels."""
+    secrets = cluster.core.list_namespaced_secret(namespace, label_selector="owner=helm,name=airflow").items
+    return {int(item.metadata.labels["version"]): item.metadata.labels["status"] for item in secrets}
+
+
+def helm_upgrades(namespace: str) -> list[int]:
+    """Process ids of the `helm upgrade` commands deploying into ``namespace`` (kubernetes.core.helm gives
+    helm its namespace in HELM_NAMESPACE, in a session of the module's own)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"helm") and b"upgrade" in argv and f"HELM_NAMESPACE={namespace}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+def kill_while_helm_deploys(cluster: Cluster, namespace: str, running) -> dict[int, str]:
+    """Kill the run and its helm the moment helm has marked a revision pending, before it is done: a
+    machine that dies mid-deploy. (Killing ansible-playbook alone is not enough: helm runs in a session
+    of its own and finishes; that was the first attempt.)"""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and running.proc.poll() is None:
+        if "pending-upgrade" in release_revisions(cluster, namespace).values():
+            helm = helm_upgrades(namespace)
+            for pid in helm:
+                os.kill(pid, signal.SIGKILL)
+            running.kill()
+            assert helm, "no helm upgrade process found to kill"
+            return release_revisions(cluster, namespace)
+        time.sleep(0.05)
+    raise AssertionError(f"helm finished before it could be interrupted: {release_revisions(cluster, namespace)}")
+
+
+def helm_command(cluster: Cluster, *args: str) -> None:
+    subprocess.run([str(ensure_helm()), *args, "--kubeconfig", cluster.published["kubeconfig"],
+                    "--kube-context", cluster.published["kube_context"]], check=True, capture_output=True, timeout=300)
+
+
+def test_a_deploy_killed_while_helm_upgrades_is_recovered_by_the_next_run(cluster, tmp_path, namespace, docker_client):
+    exposed = {"airflow_api_exposure": "nodeport", "airflow_api_nodeport_url": cluster.published["api_url"],
+               "airflow_database_url": own_database(cluster, docker_client, namespace)}
+    first = install(cluster, tmp_path, namespace, **exposed)[0]
+    assert first.rc == 0, first.failure or first.output[-4000:]
+    # A change that makes the next run upgrade: a ConfigMap of its own, so no pod needs to restart.
+    changed = dict(exposed, airflow_extra_values={"extraConfigMaps": {"fault-probe": {"data": "probe: one\n"}}})
+    running = start_playbook([ROLE], tmp_path, extra_vars=variables(cluster, namespace, **changed))
+    left = kill_while_helm_deploys(cluster, namespace, running)
+    assert left == {1: "deployed", 2: "pending-upgrade"}, left
+
+    # The next run, as an operator starts it: no helm command by hand.
+    again, elapsed = install(cluster, tmp_path, namespace, **changed)
+    assert again.rc == 0, again.failure or again.output[-4000:]
+    said = again.result("airflow_k8s.platform.airflow : Say what the interrupted run left and what this run does "
+                        "about it")["msg"]
+    assert said == ("Release airflow was left pending-upgrade at revision 2 by a run that did not finish; rolling "
+                    "back to revision 1, then upgrading again."), said
+    revisions = release_revisions(cluster, namespace)
+    assert revisions[max(revisions)] == "deployed", revisions
+    assert cluster.core.read_namespaced_config_map("fault-probe", namespace).data == {"probe": "one"}
+    assert admin_token(cluster, namespace) in (200, 201)
+    assert elapsed < WAIT_TIMEOUT
+    # The pending mark the rollback left in the history is not taken for a new interruption.
+    settled = install(cluster, tmp_path, namespace, **changed)[0]
+    assert settled.rc == 0 and settled.changed == 0, settled.failure or settled.output[-4000:]
+
+
+def airflow_cli(cluster: Cluster, namespace: str, *argv: str) -> str:
+    """Run the airflow CLI in the scheduler's pod (it reaches the metadata database)."""
+    pod = scheduler_pod(cluster, namespace)
+    return kubernetes.stream.stream(
+        cluster.core.connect_get_namespaced_pod_exec, pod.metadata.name, namespace, container="scheduler",
+        command=["airflow", *argv], stderr=False, stdin=False, stdout=True, tty=False)
+
+
+def test_reinstalls_keep_the_keys_and_what_they_encrypt_and_a_new_password_logs_in(
+        cluster, tmp_path, namespace, docker_client):
+    exposed = {"airflow_api_exposure": "nodeport", "airflow_api_nodeport_url": cluster.published["api_url"],
+               "airflow_database_url": own_database(cluster, docker_client, namespace)}
+    first = install(cluster, tmp_path, namespace, **exposed)[0]
+    assert first.rc == 0, first.failure or first.output[-4000:]
+    keys = cluster.core.read_namespaced_secret("airflow-platform-keys", namespace).data
+    api = cluster.published["api_url"]
+    token = requests.post(api + "/auth/token", json={"username": "admin", "password": base64.b64decode(
+        keys["admin-password"]).decode()}, timeout=30).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    value, password = uuid.uuid4().hex, uuid.uuid4().hex
+    for path, body in (("variables", {"key": "fault_probe", "value": value}),
+                       ("connections", {"connection_id": "fault_probe", "conn_type": "http", "host": "example.test",
+                                        "password": password})):
+        answer = requests.post(f"{api}/api/v2/{path}", json=body, headers=headers, timeout=30)
+        assert answer.status_code == 201, answer.text
+
+    second = install(cluster, tmp_path, namespace, **exposed)[0]
+    assert second.rc == 0 and second.changed == 0, second.failure or second.output[-4000:]
+    helm_command(cluster, "uninstall", "airflow", "--namespace", namespace, "--wait")
+    again = install(cluster, tmp_path, namespace, **exposed)[0]
+    assert again.rc == 0, again.failure or again.output[-4000:]
+
+    assert cluster.core.read_namespaced_secret("airflow-platform-keys", namespace).data == keys
+    assert admin_token(cluster, namespace) in (200, 201)
+    # Encrypted with the Fernet key before the reinstall, read back with the one kept.
+    assert airflow_cli(cluster, namespace, "variables", "get", "fault_probe").strip().splitlines()[-1] == value
+    shown = airflow_cli(cluster, namespace, "connections", "get", "fault_probe", "--output", "json")
+    assert json.loads(shown[shown.index("["):])[0]["password"] == password
+
+    # A new password from the vault reaches the Secret and the admin already in the database.
+    new_password = "rotated-" + uuid.uuid4().hex
+    rotated = install(cluster, tmp_path, namespace, airflow_admin_password=new_password, **exposed)[0]
+    assert rotated.rc == 0, rotated.failure or rotated.output[-4000:]
+    answer = requests.post(api + "/auth/token", json={"username": "admin", "password": new_password}, timeout=30)
+    assert answer.status_code in (200, 201), answer.text
 
 
 # -- gitSync over SSH ------------------------------------------------------------------------------

@@ -88,6 +88,18 @@ def test_generated_keys_are_strong_and_the_fernet_key_is_valid(tmp_path):
     assert secret["admin-password"] not in ("admin", "") and len(secret["admin-password"]) >= 24
 
 
+def test_the_admin_user_job_follows_the_keys_secret(tmp_path):
+    """A changed Secret (a new admin password, a Secret made again) changes the job, so it runs again."""
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+    _run, values, _objects = render(tmp_path / "a", "kind")
+    assert "jobAnnotations" not in values["createUserJob"]  # a render knows no Secret
+    _run, values, _objects = render(tmp_path / "b", "kind", airflow_keys_version="4711")
+    assert values["createUserJob"]["jobAnnotations"] == {"airflow-k8s-platform/keys-secret-version": "4711"}
+    # An admin already in the database gets the Secret's password (checked on a cluster in test_airflow_on_kind).
+    assert "airflow users reset-password" in values["createUserJob"]["args"][2]
+
+
 @pytest.mark.parametrize("variables, message", [
     ({"airflow_git_repo": ""}, "airflow_git_repo is empty: gitSync needs the git repository that holds the DAGs"),
     ({"airflow_git_ssh_key_secret": "git-key", "airflow_git_known_hosts": ""},
