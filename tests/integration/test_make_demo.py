@@ -13,12 +13,18 @@ import re
 import shlex
 import subprocess
 import textwrap
+import time
+import uuid
+from pathlib import Path
 
+import kubernetes
 import pytest
+import requests
 import yaml
 
+from tests.support.ansible_run import start_playbook
 from tests.support.browser import run_is_shown_successful
-from tests.support.common import REPO_ROOT, VENV_BIN, free_port
+from tests.support.common import REPO_ROOT, VENV_BIN, free_port, wait_for
 
 NAME = "demo-test"
 
@@ -82,6 +88,52 @@ def test_a_second_demo_changes_nothing(demo):
     assert again.returncode == 0, again.stdout[-4000:]
     assert recap_changed(again.stdout) == 0, [line for line in again.stdout.splitlines() if line.startswith("changed:")]
     assert "Hello from kubernetes!!!" in again.stdout
+
+
+def demo_airflow(demo) -> tuple[str, str, str, requests.Session]:
+    """The demo's Airflow: its address, the admin password (by the printed command), the image its run
+    used, and an API session logged in as the admin."""
+    first = demo[0]
+    ui = printed(first.stdout, "Airflow UI").split()[0]
+    password = shell(printed(first.stdout, "The password"), timeout=120).stdout.strip()
+    api = requests.Session()
+    api.headers["Authorization"] = "Bearer " + requests.post(
+        f"{ui}/auth/token", json={"username": "admin", "password": password}, timeout=30).json()["access_token"]
+    demo_run = printed(first.stdout, "This run").rsplit("/", 1)[-1]
+    image = api.get(f"{ui}/api/v2/dags/first_script/dagRuns/{demo_run}", timeout=30).json()["conf"]["image"]
+    return ui, password, image, api
+
+
+def first_script_run(ui: str, password: str, image: str, run_id: str) -> dict:
+    return {"name": "Run", "airflow_k8s.platform.dag_run": {
+        "url": ui, "username": "admin", "password": password, "dag_id": "first_script", "run_id": run_id,
+        "conf": {"image": image}, "wait_timeout": 600, "log_tasks": ["*"]}}
+
+
+def test_a_wait_outlives_an_api_server_restart(demo, tmp_path):
+    """The API server's pod is deleted while dag_run waits on a run: the task still returns the run's
+    real final state and its logs, within its deadline."""
+    ui, password, image, api = demo_airflow(demo)
+    run_id = "api-restart-" + uuid.uuid4().hex[:8]
+    started = time.monotonic()
+    running = start_playbook([first_script_run(ui, password, image, run_id)], tmp_path)
+
+    def triggered():
+        answer = api.get(f"{ui}/api/v2/dags/first_script/dagRuns/{run_id}", timeout=5)
+        return answer.status_code == 200 and answer.json()["state"] in ("queued", "running")
+    wait_for("the run to be triggered", triggered, timeout=300, interval=0.2)
+    core = kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(
+        str(Path.home() / ".kube" / f"kind-{NAME}"), context=f"kind-{NAME}"))
+    pods = core.list_namespaced_pod("airflow", label_selector="component=api-server").items
+    assert len(pods) == 1
+    core.delete_namespaced_pod(pods[0].metadata.name, "airflow")
+
+    run = running.wait(timeout=900)
+    assert run.rc == 0, run.failure or run.output[-4000:]
+    result = run.result("Run")
+    assert result["run"]["run_id"] == run_id and result["run"]["state"] == "success"
+    assert any("Hello from kubernetes!!!" in line for line in result["logs"].get("run_first_script", [])), result
+    assert time.monotonic() - started < 600
 
 
 def test_the_printed_teardown_leaves_nothing_behind(demo, docker_client):
