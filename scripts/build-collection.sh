@@ -10,9 +10,7 @@ out=$(mkdir -p "${1:-.}" && cd "${1:-.}" && pwd)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-git ls-files -z --cached --others --exclude-standard \
-  | while IFS= read -r -d '' file; do [ -e "$file" ] && [ ! -L "$file" ] && printf '%s\0' "$file"; done \
-  | tar --null --files-from=- -cf - | tar -C "$work" -xf -
+scripts/checkout-files.sh | tar --null --files-from=- -cf - | tar -C "$work" -xf -
 if [ -n "${COLLECTION_REPOSITORY:-}" ]; then
   printf '\nrepository: %s\n' "$COLLECTION_REPOSITORY" >>"$work/galaxy.yml"
 fi

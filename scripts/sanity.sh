@@ -3,9 +3,9 @@
 # venv's own and each older one a tests/ansible-core-<version>-requirements.txt names (a venv of its
 # own, built once per machine). ansible-test wants the collection at
 # ansible_collections/<namespace>/<name>/, so it runs on a copy of the project's files laid out so.
-# The copy leaves out collections/ansible_collections (the link that lets playbooks resolve this
-# collection from the checkout: it is not part of the collection, and galaxy.yml ignores it too)
-# and offline/charts (the official Airflow chart, vendored: Go templates, not YAML, and not ours).
+# The copy (scripts/checkout-files.sh) leaves out collections/ansible_collections (the link that
+# lets playbooks resolve this collection from the checkout, and what scripts/collections.sh
+# installs: neither is part of the collection, and galaxy.yml ignores them too) and offline/charts (the official Airflow chart, vendored: Go templates, not YAML, and not ours).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -19,10 +19,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tree="$work/ansible_collections/airflow_k8s/platform"
 mkdir -p "$tree"
-git ls-files -z --cached --others --exclude-standard \
-  | grep -zv -e '^collections/ansible_collections/' -e '^offline/charts/' \
-  | while IFS= read -r -d '' file; do [ -e "$file" ] && printf '%s\0' "$file"; done \
-  | tar --null --files-from=- -cf - | tar -C "$tree" -xf -
+scripts/checkout-files.sh | grep -zv '^offline/charts/' | tar --null --files-from=- -cf - | tar -C "$tree" -xf -
 
 python_version=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 cd "$tree"

@@ -192,12 +192,10 @@ def test_plain_ansible_lint_passes_on_a_copy_of_the_checkout(tmp_path):
     copy = tmp_path / "clone"
     run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(copy)], tmp_path, tool_env())
     # The working tree as it is now (a clone holds the last commit): tracked and new, not ignored.
-    listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], REPO_ROOT, tool_env())
+    listed = run([str(REPO_ROOT / "scripts" / "checkout-files.sh")], REPO_ROOT, tool_env())
     for name in filter(None, listed.stdout.split("\0")):
-        source = REPO_ROOT / name
-        if source.is_file() and not source.is_symlink():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / name, copy / name)
     (copy / ".venv").symlink_to(VENV_BIN.parent)
     run([str(copy / "scripts" / "collections.sh")], copy, tool_env())
     env = {key: value for key, value in tool_env().items() if not key.startswith("ANSIBLE_")}
