@@ -175,12 +175,19 @@ def own_database(cluster: Cluster, docker_client, namespace: str) -> str:
     return cluster.published["database_url"].rsplit("/", 1)[0] + "/" + name
 
 
-def test_a_release_in_a_restricted_namespace_has_its_admin_at_once_and_upgrades_to_a_new_image(
-        cluster, tmp_path, namespace, docker_client):
+def working_release(cluster: Cluster, tmp_path, namespace: str, docker_client) -> dict:
+    """Install a release that comes up (API on the node port, a database of its own); returns the variables
+    that reach it again, for the re-runs the test makes."""
     exposed = {"airflow_api_exposure": "nodeport", "airflow_api_nodeport_url": cluster.published["api_url"],
                "airflow_database_url": own_database(cluster, docker_client, namespace)}
     run = install(cluster, tmp_path, namespace, **exposed)[0]
     assert run.rc == 0, run.failure or run.output[-4000:]
+    return exposed
+
+
+def test_a_release_in_a_restricted_namespace_has_its_admin_at_once_and_upgrades_to_a_new_image(
+        cluster, tmp_path, namespace, docker_client):
+    exposed = working_release(cluster, tmp_path, namespace, docker_client)
     # The API server's own admission judged every pod: the namespace enforces "restricted".
     labels = cluster.core.read_namespace(namespace).metadata.labels
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
@@ -247,10 +254,7 @@ def helm_command(cluster: Cluster, *args: str) -> None:
 
 
 def test_a_deploy_killed_while_helm_upgrades_is_recovered_by_the_next_run(cluster, tmp_path, namespace, docker_client):
-    exposed = {"airflow_api_exposure": "nodeport", "airflow_api_nodeport_url": cluster.published["api_url"],
-               "airflow_database_url": own_database(cluster, docker_client, namespace)}
-    first = install(cluster, tmp_path, namespace, **exposed)[0]
-    assert first.rc == 0, first.failure or first.output[-4000:]
+    exposed = working_release(cluster, tmp_path, namespace, docker_client)
     # A change that makes the next run upgrade: a ConfigMap of its own, so no pod needs to restart.
     changed = dict(exposed, airflow_extra_values={"extraConfigMaps": {"fault-probe": {"data": "probe: one\n"}}})
     running = start_playbook([ROLE], tmp_path, extra_vars=variables(cluster, namespace, **changed))
@@ -284,10 +288,7 @@ def airflow_cli(cluster: Cluster, namespace: str, *argv: str) -> str:
 
 def test_reinstalls_keep_the_keys_and_what_they_encrypt_and_a_new_password_logs_in(
         cluster, tmp_path, namespace, docker_client):
-    exposed = {"airflow_api_exposure": "nodeport", "airflow_api_nodeport_url": cluster.published["api_url"],
-               "airflow_database_url": own_database(cluster, docker_client, namespace)}
-    first = install(cluster, tmp_path, namespace, **exposed)[0]
-    assert first.rc == 0, first.failure or first.output[-4000:]
+    exposed = working_release(cluster, tmp_path, namespace, docker_client)
     keys = cluster.core.read_namespaced_secret("airflow-platform-keys", namespace).data
     api = cluster.published["api_url"]
     token = requests.post(api + "/auth/token", json={"username": "admin", "password": base64.b64decode(
