@@ -13,6 +13,8 @@ description:
     container included, that is stuck in a state that waiting will not cure, such as an image the node can't pull,
     a crash loop, or a missing Secret or ConfigMap; and per container of a failed pod that exited non-zero.
   - A wait loop stops at the first entry and names the pod, the container and the reason instead of timing out.
+  - A pod that is being deleted is left out: a rollout's old pod, or one of a release just uninstalled, ends with
+    phase Failed when a container of it is killed at the end of its grace period, and that is no fault.
 positional: _input
 options:
   _input:
@@ -67,6 +69,9 @@ def pod_problems(pods):
     problems = []
     for pod in pods or []:
         name = pod.get("metadata", {}).get("name", "")
+        # Since Kubernetes 1.27 a deleted pod ends in a terminal phase: Failed, if a container was killed (137).
+        if pod.get("metadata", {}).get("deletionTimestamp"):
+            continue
         status = pod.get("status") or {}
         failed = status.get("phase") == "Failed"
         for init, key in ((True, "initContainerStatuses"), (False, "containerStatuses")):

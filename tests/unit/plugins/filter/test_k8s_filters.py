@@ -41,6 +41,14 @@ class TestPodProblems:
             {"name": "run-airflow-migrations", "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}])
         assert pod_problems([failed])[0]["message"] == "exited 2"
 
+    def test_a_pod_being_deleted_is_no_problem(self):
+        # What a rollout leaves while it replaces a pod: its git-sync killed at the end of the grace period.
+        old = pod("scheduler-old", "Failed", False, containers=[
+            {"name": "git-sync", "state": {"terminated": {"exitCode": 137, "reason": "Error"}}}])
+        old["metadata"]["deletionTimestamp"] = "2026-11-27T12:00:00Z"
+        assert pod_problems([old]) == []
+        assert pods_not_ready([old]) == ["scheduler-old: Failed, 0/1 ready"]
+
     def test_still_starting_is_no_problem(self):
         assert pod_problems([pod("api-0", "Pending", False, containers=[waiting("api", "ContainerCreating")]),
                              pod("api-1"), {"metadata": {"name": "bare"}}]) == []
