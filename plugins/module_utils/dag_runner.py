@@ -30,6 +30,9 @@ RUN_FIELDS = ("dag_id", "dag_run_id", "state", "run_type", "logical_date", "queu
               "end_date", "duration", "conf", "note")
 TASK_FIELDS = ("task_id", "map_index", "state", "try_number", "duration", "start_date", "end_date", "operator")
 FINISHED_TASK_FAILURES = ("failed", "upstream_failed")
+# A Python exception as a text log shows it: "ValueError: ...", "airflow.exceptions.AirflowException: ...".
+EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Failure)\b[^:]*: ")
+CAUSE_LENGTH = 500
 
 
 class DagRunError(AirflowError):
@@ -133,6 +136,36 @@ def render_log(content):
     return lines
 
 
+def one_line(text):
+    """A message as one line: its first line and, when there are more, its last one, which for a
+    failed pod's message is what the container printed last."""
+    lines = [line.strip() for line in to_text(text).splitlines() if line.strip()]
+    if len(lines) > 1:
+        return "%s ... %s" % (lines[0], lines[-1])
+    return lines[0] if lines else ""
+
+
+def failure_cause(content):
+    """Why a task failed, in one line, from its log: the root of the exception chain of Airflow 3's
+    last logged error (the first exception raised; the operator's own wrap of it comes first in the
+    chain), or the last exception line of Airflow 2's text log. None when the log shows no exception."""
+    cause = None
+    if isinstance(content, (str, bytes)):
+        cause = next((line.strip() for line in reversed(to_text(content).splitlines())
+                      if EXCEPTION_LINE.match(line.strip())), None)
+    else:
+        for entry in reversed(content or []):
+            errors = [error for error in (entry.get("error_detail") or []) if isinstance(error, dict)] \
+                if isinstance(entry, dict) else []
+            if errors:
+                root = errors[-1]
+                cause = "%s: %s" % (root.get("exc_type") or "Error", one_line(root.get("exc_value", "")))
+                break
+    if cause and len(cause) > CAUSE_LENGTH:
+        cause = cause[:CAUSE_LENGTH - 3] + "..."
+    return cause
+
+
 def summarize_run(run):
     summary = {key: run.get(key) for key in RUN_FIELDS}
     summary["run_id"] = summary.pop("dag_run_id")
@@ -154,6 +187,7 @@ class DagRunner:
         self._clock = clock
         self.changed = False
         self.result = {"unpaused": False, "triggered": False}
+        self.causes = {}  # task key -> why it failed, from its log
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -326,17 +360,28 @@ class DagRunner:
                 ("*" in wanted or ti.get("task_id") in wanted)
             if not chosen or not ti.get("try_number"):
                 continue  # a task that never ran has no log
-            key = ti["task_id"] if ti.get("map_index", -1) in (-1, None) else "%s[%s]" % (ti["task_id"], ti["map_index"])
+            key = self.task_key(ti)
             content = self.client.task_log(self.p["dag_id"], run_id, ti["task_id"], ti["try_number"],
                                            ti.get("map_index", -1))
             logs[key] = render_log(content)
+            if ti.get("state") == "failed":
+                self.causes[key] = failure_cause(content)
         return logs
 
+    @staticmethod
+    def task_key(ti):
+        return ti["task_id"] if ti.get("map_index", -1) in (-1, None) else "%s[%s]" % (ti["task_id"], ti["map_index"])
+
     def failure_message(self, run, instances):
-        failed = ["%s (try %s)" % (ti["task_id"], ti.get("try_number")) for ti in instances
-                  if ti.get("state") == "failed"]
+        # Each failed task with why, so that the message's first line names the cause.
+        failed = []
+        for ti in instances:
+            if ti.get("state") == "failed":
+                key = self.task_key(ti)
+                cause = self.causes.get(key)
+                failed.append("%s (try %s)%s" % (key, ti.get("try_number"), ": " + cause if cause else ""))
         message = "Run '%s' of DAG '%s' ended %s" % (run["dag_run_id"], self.p["dag_id"], run.get("state"))
-        message += "; failed tasks: %s" % ", ".join(failed) if failed else "; no task failed (see task_instances)"
+        message += "; failed tasks: %s" % "; ".join(failed) if failed else "; no task failed (see task_instances)"
         tail = self.p["log_tail"]
         for task, lines in self.result["logs"].items():
             if lines and tail:

@@ -54,3 +54,15 @@ def test_a_wrong_password_on_airflow_2_is_one_clear_line(airflow2, tmp_path):
     assert result["msg"] == (f"Airflow at {airflow2.url} forbids GET /api/v1/dags/{DAG_ID} to user 'admin' "
                              "(HTTP 403 (Forbidden)): check username and password (Airflow 2 answers a wrong "
                              "password with 403 too), and that the user's role may do this")
+
+
+def test_a_failing_task_on_airflow_2_is_named_with_its_exception_in_the_first_line(airflow2, tmp_path):
+    dag_id = "airflow2_raises"
+    airflow2.write_dag(dag_id + ".py", DAG.replace(DAG_ID, dag_id).replace(
+        'print("conf seen on airflow 2:", get_current_context()["dag_run"].conf)',
+        'raise RuntimeError("the task broke on airflow 2")'))
+    rc, result, _output = run_task(module_task(airflow2, dag_id=dag_id, log_tasks=None), tmp_path)
+    assert rc != 0 and result["run"]["state"] == "failed"
+    # The cause comes from Airflow 2's plain-text log: its traceback's last line.
+    assert result["msg"].splitlines()[0].endswith(
+        "failed tasks: work (try 1): RuntimeError: the task broke on airflow 2"), result["msg"]

@@ -15,6 +15,7 @@ from ansible_collections.airflow_k8s.platform.plugins.module_utils.dag_runner im
     Deadline,
     backoff,
     check_run_id,
+    failure_cause,
     parse_conf,
     render_log,
     trigger_body,
@@ -69,6 +70,41 @@ class TestRenderLog:
 
     def test_airflow_2_text_is_split_into_lines(self):
         assert render_log("line one\nline two\n") == ["line one", "line two"]
+
+
+class TestFailureCause:
+    def test_the_root_of_airflow_3s_exception_chain_in_one_line(self):
+        # KubernetesPodOperator wraps an image pull failure: the wrap comes first, what caused it last.
+        content = [
+            {"event": "Container 'base': state='WAITING', reason='ErrImagePull'", "level": "warning"},
+            {"event": "Task failed with exception", "level": "error", "error_detail": [
+                {"exc_type": "AirflowException", "exc_value": "Pod first-script-x returned a failure.", "frames": []},
+                {"exc_type": "PodLaunchFailedException", "exc_value":
+                    "Image cannot be pulled, unable to start: ErrImagePull\nfailed to pull \"r/x@sha256:0\": not found\n",
+                 "is_cause": False, "frames": []}]},
+            {"event": "Task instance in failure state", "level": "info"},
+        ]
+        assert failure_cause(content) == ("PodLaunchFailedException: Image cannot be pulled, unable to start: "
+                                          "ErrImagePull ... failed to pull \"r/x@sha256:0\": not found")
+
+    def test_a_failed_pods_message_ends_with_what_the_script_printed_last(self):
+        content = [{"event": "Task failed with exception", "level": "error", "error_detail": [
+            {"exc_type": "AirflowException", "exc_value": "Pod first-script-x returned a failure.\nTraceback "
+             "(most recent call last):\n  File \"/app/first-script.py\", line 2\nRuntimeError: no rows\n"}]}]
+        assert failure_cause(content) == ("AirflowException: Pod first-script-x returned a failure. ... "
+                                          "RuntimeError: no rows")
+
+    def test_airflow_2s_text_log_gives_its_last_exception_line(self):
+        text = ("[2026-01-01] {taskinstance.py:3} ERROR - Task failed with exception\nTraceback (most recent call "
+                "last):\n  File \"x.py\", line 1\nairflow.exceptions.AirflowException: the pod failed\n"
+                "[2026-01-01] {taskinstance.py:9} INFO - Marking task as FAILED.\n")
+        assert failure_cause(text) == "airflow.exceptions.AirflowException: the pod failed"
+
+    def test_no_exception_no_cause_and_a_long_one_is_cut(self):
+        assert failure_cause([{"event": "killed", "level": "error"}, "text"]) is None
+        assert failure_cause("just lines\n") is None
+        long = failure_cause([{"event": "x", "error_detail": [{"exc_type": "E", "exc_value": "y" * 900}]}])
+        assert len(long) == 500 and long.endswith("...")
 
 
 class TestInputChecks:
