@@ -13,7 +13,7 @@ description:
     container included, that is stuck in a state that waiting will not cure, such as an image the node can't pull,
     a crash loop, or a missing Secret or ConfigMap; and per container of a failed pod that exited non-zero.
   - A wait loop stops at the first entry and names the pod, the container and the reason instead of timing out.
-  - A pod that is being deleted is left out: a rollout's old pod, or one of a release just uninstalled, ends with
+  - A pod that is being deleted is left out. A rollout's old pod, or one of a release just uninstalled, ends with
     phase Failed when a container of it is killed at the end of its grace period, and that is no fault.
 positional: _input
 options:
