@@ -33,6 +33,13 @@ with DAG(
         image_pull_policy="IfNotPresent",
         get_logs=True,
         on_finish_action="delete_pod",
+        # When the pod fails, say why in the task log: the container's state (an image the node can't
+        # pull: its waiting reason) and the pod's events; and, when the script exits non-zero, end the
+        # task's error with the script's last lines (kubelet's termination message). Not the pod object:
+        # a dump of it is long and shows its environment.
+        log_events_on_failure=True,
+        log_pod_spec_on_failure=False,
+        termination_message_policy="FallbackToLogsOnError",
         security_context=k8s.V1PodSecurityContext(
             run_as_non_root=True,
             run_as_user=1001,

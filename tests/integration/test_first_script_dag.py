@@ -70,6 +70,8 @@ def test_the_pod_validates_and_runs_the_image_from_conf(built):
     container = pod["spec"]["containers"][0]
     assert container["image"] == IMAGE
     assert container["command"] == ["python3", "/app/first-script.py"]
+    # A script that fails ends the task's error with its last lines (kubelet's termination message).
+    assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
 
 
 def test_the_pod_is_locked_down(built):
