@@ -162,7 +162,10 @@ def failure_cause(content):
                 cause = "%s: %s" % (root.get("exc_type") or "Error", one_line(root.get("exc_value", "")))
                 break
     if cause and len(cause) > CAUSE_LENGTH:
-        cause = cause[:CAUSE_LENGTH - 3] + "..."
+        # Keep both ends: the exception's kind comes first, and a message's last words often say the most
+        # (an image pull error ends with "not found").
+        half = (CAUSE_LENGTH - 5) // 2
+        cause = "%s ... %s" % (cause[:half], cause[-half:])
     return cause
 
 

@@ -103,8 +103,9 @@ class TestFailureCause:
     def test_no_exception_no_cause_and_a_long_one_is_cut(self):
         assert failure_cause([{"event": "killed", "level": "error"}, "text"]) is None
         assert failure_cause("just lines\n") is None
-        long = failure_cause([{"event": "x", "error_detail": [{"exc_type": "E", "exc_value": "y" * 900}]}])
-        assert len(long) == 500 and long.endswith("...")
+        long = failure_cause([{"event": "x", "error_detail": [
+            {"exc_type": "E", "exc_value": "y" * 900 + " not found"}]}])
+        assert len(long) <= 500 and long.startswith("E: yyy") and " ... " in long and long.endswith(" not found")
 
 
 class TestInputChecks:
