@@ -137,11 +137,13 @@ def render_log(content):
 
 
 def one_line(text):
-    """A message as one line: its first line and, when there are more, its last one, which for a
-    failed pod's message is what the container printed last."""
+    """A message as one line: its first line and, when there are more, the last that names an exception
+    (for a failed pod's message, the script's error, though its buffered output may come after it), or
+    else its last line."""
     lines = [line.strip() for line in to_text(text).splitlines() if line.strip()]
     if len(lines) > 1:
-        return "%s ... %s" % (lines[0], lines[-1])
+        errors = [line for line in lines[1:] if EXCEPTION_LINE.match(line)]
+        return "%s ... %s" % (lines[0], errors[-1] if errors else lines[-1])
     return lines[0] if lines else ""
 
 

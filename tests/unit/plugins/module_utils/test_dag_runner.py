@@ -94,6 +94,13 @@ class TestFailureCause:
         assert failure_cause(content) == ("AirflowException: Pod first-script-x returned a failure. ... "
                                           "RuntimeError: no rows")
 
+    def test_the_scripts_error_even_when_its_buffered_output_comes_after_it(self):
+        # Python writes stderr at once and stdout when it exits: the termination message ends with stdout.
+        content = [{"event": "Task failed with exception", "level": "error", "error_detail": [
+            {"exc_type": "AirflowException", "exc_value": "Pod first-script-x returned a failure.\nTraceback "
+             "(most recent call last):\nRuntimeError: no rows: nothing to do\nreading the input\n"}]}]
+        assert failure_cause(content).endswith(" ... RuntimeError: no rows: nothing to do")
+
     def test_airflow_2s_text_log_gives_its_last_exception_line(self):
         text = ("[2026-01-01] {taskinstance.py:3} ERROR - Task failed with exception\nTraceback (most recent call "
                 "last):\n  File \"x.py\", line 1\nairflow.exceptions.AirflowException: the pod failed\n"
