@@ -82,9 +82,11 @@ def resource_gaps(spec):
 
 
 def referenced(spec):
-    """The (kind, name) of every Secret and ConfigMap the pod can't start without."""
+    """The (kind, name) of every Secret, ConfigMap and PersistentVolumeClaim the pod can't start without."""
     needed = set()
     for volume in spec.get("volumes") or []:
+        if "persistentVolumeClaim" in volume:
+            needed.add(("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]))
         if "secret" in volume and not volume["secret"].get("optional"):
             needed.add(("Secret", volume["secret"]["secretName"]))
         if "configMap" in volume and not volume["configMap"].get("optional"):
