@@ -8,6 +8,7 @@ from tests.support import docker_engine
 from tests.support.airflow import REPO_ROOT, Airflow, Airflow2, ensure_airflow_venv
 from tests.support.base_image import ensure_base_image
 from tests.support.common import PartUnavailable
+from tests.support.demo import remove_demo, start_demo
 from tests.support.helm import ensure_helm
 from tests.support.helm_mirror import HelmMirror
 from tests.support.registry import Registry
@@ -83,3 +84,11 @@ def helm_mirror():
     mirror = _provide(HelmMirror)
     yield mirror
     mirror.stop()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, docker_client):
+    """`make demo` once, on a cluster of its own; test_make_demo's last test tears it down as a user would."""
+    running = start_demo(tmp_path_factory.mktemp("demo"))
+    yield running
+    remove_demo(running)

@@ -1,0 +1,14 @@
+"""The last test on the demo's cluster (after test_make_demo and test_make_demo_faults, by name): the
+teardown command the demo printed leaves nothing behind."""
+
+from __future__ import annotations
+
+import shlex
+
+from tests.support.demo import NAME, Demo, printed, shell
+
+
+def test_the_printed_teardown_leaves_nothing_behind(demo: Demo, docker_client):
+    teardown = shell(f"{printed(demo.first.stdout, 'Tear it all down')} -e {shlex.quote('@' + str(demo.variables))}")
+    assert teardown.returncode == 0, teardown.stdout[-3000:]
+    assert [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(NAME)] == []
