@@ -109,7 +109,8 @@ def test_the_admin_user_job_follows_the_keys_secret(tmp_path):
      "airflow_executor CeleryKubernetesExecutor was removed in Airflow 3: use CeleryExecutor,KubernetesExecutor"),
     ({"airflow_executor": "LocalKubernetesExecutor"},
      "airflow_executor LocalKubernetesExecutor was removed in Airflow 3: use LocalExecutor,KubernetesExecutor"),
-    ({"airflow_executor": "KubernetesExecutor"},
+    # (the kind inventory keeps logs on a claim: turned off here)
+    ({"airflow_executor": "KubernetesExecutor", "airflow_logs_persistence": False},
      "airflow_executor KubernetesExecutor runs each task in a pod that is deleted when the task ends, and its log "
      "with it: set airflow_logs_persistence true"),
     ({"airflow_pod_security": "lenient"}, "Validation of arguments failed"),
