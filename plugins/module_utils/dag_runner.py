@@ -136,14 +136,18 @@ def render_log(content):
     return lines
 
 
+def last_exception_line(lines):
+    """The last of ``lines`` that names a Python exception, or None."""
+    return next((line for line in reversed(lines) if EXCEPTION_LINE.match(line)), None)
+
+
 def one_line(text):
     """A message as one line: its first line and, when there are more, the last that names an exception
     (for a failed pod's message, the script's error, though its buffered output may come after it), or
     else its last line."""
     lines = [line.strip() for line in to_text(text).splitlines() if line.strip()]
     if len(lines) > 1:
-        errors = [line for line in lines[1:] if EXCEPTION_LINE.match(line)]
-        return "%s ... %s" % (lines[0], errors[-1] if errors else lines[-1])
+        return "%s ... %s" % (lines[0], last_exception_line(lines[1:]) or lines[-1])
     return lines[0] if lines else ""
 
 
@@ -153,8 +157,7 @@ def failure_cause(content):
     chain), or the last exception line of Airflow 2's text log. None when the log shows no exception."""
     cause = None
     if isinstance(content, (str, bytes)):
-        cause = next((line.strip() for line in reversed(to_text(content).splitlines())
-                      if EXCEPTION_LINE.match(line.strip())), None)
+        cause = last_exception_line([line.strip() for line in to_text(content).splitlines()])
     else:
         for entry in reversed(content or []):
             errors = [error for error in (entry.get("error_detail") or []) if isinstance(error, dict)] \

@@ -24,8 +24,8 @@ description:
     the module's side either way; while the API server restarts, the module reconnects until the deadline.
   - Talks plain HTTP through Ansible's own URL library, so the target needs no Airflow client library.
   - When the run fails, the first line of the failure message names each failed task and why, read from its log
-    (the first exception raised, in one line; for a pod whose script failed, the script's last line when the
-    operator reports it), and the last O(log_tail) log lines of each task follow.
+    (the first exception raised, in one line; for a pod whose script failed, the script's own error line when the
+    operator reports the pod's last lines), and the last O(log_tail) log lines of each task follow.
 author:
   - airflow_k8s.platform maintainers (@airflow_k8s)
 attributes:
