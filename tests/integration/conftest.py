@@ -88,7 +88,7 @@ def helm_mirror():
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory, docker_client):
-    """`make demo` once, on a cluster of its own; test_make_demo's last test tears it down as a user would."""
+    """`make demo` once, on a cluster of its own; test_make_demo_teardown tears it down as a user would."""
     running = start_demo(tmp_path_factory.mktemp("demo"))
     yield running
     remove_demo(running)

@@ -30,7 +30,7 @@ def first_script_run(ui: str, password: str, image: str, run_id: str, wait_timeo
 def test_a_wait_outlives_an_api_server_restart(demo: Demo, tmp_path):
     """The API server's pod is deleted while dag_run waits on a run: the task still returns the run's
     real final state and its logs, within its deadline."""
-    ui, password, image, api = demo.ui, demo.password(), demo.image(), demo.api()
+    ui, password, image, api = demo.ui, demo.password, demo.image, demo.api()
     run_id = "api-restart-" + uuid.uuid4().hex[:8]
     started = time.monotonic()
     running = start_playbook([first_script_run(ui, password, image, run_id)], tmp_path)
@@ -74,7 +74,7 @@ def script_failure(demo: Demo, image_ref: str) -> tuple[str, float]:
 
 
 def test_a_script_image_the_node_cannot_pull_fails_site_naming_the_waiting_reason(demo: Demo):
-    repository = demo.image().split("@", 1)[0]
+    repository = demo.image.split("@", 1)[0]
     missing = f"{repository}@sha256:{hashlib.sha256(uuid.uuid4().bytes).hexdigest()}"
     message, elapsed = script_failure(demo, missing)
     first = message.splitlines()[0]
@@ -87,7 +87,7 @@ def test_a_script_image_the_node_cannot_pull_fails_site_naming_the_waiting_reaso
 
 def script_image(demo: Demo, docker_client, workdir, script: str) -> str:
     """The demo's first-script image with another script in it, pushed to the cluster's registry, by digest."""
-    image = demo.image()
+    image = demo.image
     repository = image.split("@", 1)[0]
     (workdir / "first-script.py").write_text(script)
     (workdir / "Dockerfile").write_text(f"FROM {image}\nCOPY first-script.py /app/first-script.py\n")
@@ -122,7 +122,7 @@ def test_a_scheduler_restart_while_the_script_runs_ends_the_run_and_leaves_no_po
     """The scheduler's pod (with LocalExecutor, where the task runs) is deleted while the script's pod
     runs: the run still ends, dag_run reports how (success, or a failure naming the task), and no
     script pod stays behind."""
-    ui, password, api = demo.ui, demo.password(), demo.api()
+    ui, password, api = demo.ui, demo.password, demo.api()
     image = script_image(demo, docker_client, tmp_path, 'import time\nprint("working", flush=True)\n'
                          'time.sleep(45)\nprint("done")\n')
     run_id = "scheduler-restart-" + uuid.uuid4().hex[:8]
@@ -172,7 +172,7 @@ def test_twenty_runs_at_once_all_succeed_and_five_with_one_run_id_make_one_run(d
     """25 dag_run calls at once (async tasks, each its own process): 20 with run ids of their own and 5
     that share one. Each call ends with its run succeeded; the shared id made one run, which all 5
     report and exactly one of them triggered; no run was made that nobody asked for."""
-    ui, password, image, api = demo.ui, demo.password(), demo.image(), demo.api()
+    ui, password, image, api = demo.ui, demo.password, demo.image, demo.api()
     tag = uuid.uuid4().hex[:6]
     distinct = [f"load-{tag}-{number:02d}" for number in range(20)]
     shared = f"shared-{tag}"

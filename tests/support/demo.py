@@ -12,6 +12,7 @@ import re
 import subprocess
 import textwrap
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import kubernetes
@@ -68,17 +69,20 @@ class Demo:
         assert self.first.returncode == 0, "the demo did not deploy: " + self.first.stdout[-3000:]
         return printed(self.first.stdout, "Airflow UI").split()[0]
 
+    @cached_property
     def password(self) -> str:
+        """The admin's password, by the command the demo printed; no test here changes it."""
         return shell(printed(self.first.stdout, "The password"), timeout=120).stdout.strip()
 
     def api(self) -> requests.Session:
         """An API session logged in as the admin."""
         session = requests.Session()
         session.headers["Authorization"] = "Bearer " + requests.post(
-            f"{self.ui}/auth/token", json={"username": "admin", "password": self.password()},
+            f"{self.ui}/auth/token", json={"username": "admin", "password": self.password},
             timeout=30).json()["access_token"]
         return session
 
+    @cached_property
     def image(self) -> str:
         """The image reference (by digest) the demo's own run used."""
         run_id = printed(self.first.stdout, "This run").rsplit("/", 1)[-1]
