@@ -11,7 +11,13 @@ short_description: The containers of a list of pods that can't start, and why
 description:
   - Takes Pod objects (the C(resources) of M(kubernetes.core.k8s_info)) and returns one entry per container, init
     container included, that is stuck in a state that waiting will not cure, such as an image the node can't pull,
-    a crash loop, or a missing Secret or ConfigMap; and per container of a failed pod that exited non-zero.
+    a crash loop, or a missing Secret or ConfigMap; per container that exited non-zero again after a restart;
+    and per container of a failed pod that exited non-zero.
+  - A crash loop is not always shown as one. Between restarts the kubelet may leave a container's state at the
+    exit that ended it (measured on kind for a failing init container, C(terminated) for the whole back-off and
+    C(waiting) with reason C(CrashLoopBackOff) for about a second before each new try), so a container that
+    exited non-zero after at least one restart counts too. One failure with nothing after it does not,
+    a single restart may cure a passing fault.
   - A wait loop stops at the first entry and names the pod, the container and the reason instead of timing out.
   - A pod that is being deleted is left out. A rollout's old pod, or one of a release just uninstalled, ends with
     phase Failed when a container of it is killed at the end of its grace period, and that is no fault.
@@ -84,9 +90,12 @@ def pod_problems(pods):
                     # A crash loop's message is kubelet's back-off notice; how it exited says more.
                     detail = f"exited {last['exitCode']}" if "exitCode" in last else waiting.get("message") or ""
                     problems.append(_problem(name, container, init, waiting["reason"], detail))
-                elif failed and terminated.get("exitCode", 0) != 0:
+                elif terminated.get("exitCode", 0) != 0 and (failed or container.get("restartCount", 0) > 0):
+                    # A restarted container that failed again is a crash loop in its back-off.
+                    restarts = container.get("restartCount", 0)
+                    again = f" after {restarts} restart{'s' if restarts > 1 else ''}" if restarts else ""
                     problems.append(_problem(name, container, init, terminated.get("reason") or "Error",
-                                             f"exited {terminated['exitCode']}"))
+                                             f"exited {terminated['exitCode']}{again}"))
     return problems
 
 

@@ -36,6 +36,21 @@ class TestPodProblems:
         assert problems == [{"pod": "scheduler-0", "container": "git-sync-init", "init": True,
                              "reason": "CrashLoopBackOff", "message": "exited 1"}]
 
+    def test_a_crash_loop_in_its_back_off_shown_as_the_exit(self):
+        # As kind showed a gitSync branch that does not exist: the init container's state stays at the exit
+        # for the whole back-off; only the restart count says it already failed before.
+        init = {"name": "git-sync-init", "restartCount": 4,
+                "state": {"terminated": {"exitCode": 1, "reason": "Error"}},
+                "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}
+        problems = pod_problems([pod("scheduler-0", "Pending", False, init=[init])])
+        assert problems == [{"pod": "scheduler-0", "container": "git-sync-init", "init": True,
+                             "reason": "Error", "message": "exited 1 after 4 restarts"}]
+
+    def test_one_failure_with_a_restart_to_come_is_no_problem_yet(self):
+        first = {"name": "git-sync-init", "restartCount": 0, "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}
+        done = {"name": "wait-for-migrations", "restartCount": 2, "state": {"terminated": {"exitCode": 0}}}
+        assert pod_problems([pod("scheduler-0", "Pending", False, init=[first, done])]) == []
+
     def test_a_failed_job_pod(self):
         failed = pod("migrate-x", "Failed", False, containers=[
             {"name": "run-airflow-migrations", "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}])
