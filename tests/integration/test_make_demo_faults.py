@@ -10,16 +10,17 @@ leave the cluster as it was for the next test."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 import uuid
+from pathlib import Path
 
-import pytest
 import requests
 
 from tests.support.ansible_run import RunningPlaybook, start_playbook
 from tests.support.common import VENV_BIN, tool_env, wait_for
-from tests.support.demo import NAME, NAMESPACE, Demo, changed_tasks, recap_changed
+from tests.support.demo import NAME, NAMESPACE, Demo, changed_tasks, recap_changed, shell
 
 
 def first_script_run(ui: str, password: str, image: str, run_id: str, wait_timeout: int = 600) -> dict:
@@ -166,9 +167,10 @@ def test_a_gitsync_branch_that_does_not_exist_fails_site_naming_it_and_the_fixed
     fixed = demo.run("scripts/demo.sh")
     assert fixed.returncode == 0, fixed.stdout[-4000:]
     assert "Hello from kubernetes!!!" in fixed.stdout
-    # Known and open (issue 15): 1 run of 3 took 215 s to stop; shown as XFAIL until found, not hidden.
-    if elapsed >= 120:
-        pytest.xfail(f"the failure took {elapsed:.0f}s to show (under 120 s wanted): {first}")
+    print(f"gitSync branch that does not exist: site.yml failed in {elapsed:.0f}s")
+    # Checked after the fixed run, which the next tests need. (It once took 215 s: the wait looked only for
+    # CrashLoopBackOff, which a failing init container shows for about a second per back-off.)
+    assert elapsed < 120, f"the failure took {elapsed:.0f}s to show: {first}"
 
 
 def test_twenty_runs_at_once_all_succeed_and_five_with_one_run_id_make_one_run(demo: Demo, tmp_path):
@@ -233,7 +235,25 @@ def test_a_node_restart_brings_airflow_back_and_the_next_run_changes_nothing(dem
     after = {run["dag_run_id"]: run["state"] for run in all_runs(demo.api(), ui)}
     assert after == before
     print(f"Airflow healthy {back:.0f}s after the node restart began")
-    # Known and open (issue 15): in 2 runs of 4 helm saw a change to the release after the restart;
-    # shown as XFAIL, with the tasks, until found, not hidden.
-    if recap_changed(again.stdout) != 0:
-        pytest.xfail(f"the run after the node restart changed: {changed_tasks(again.stdout)}")
+    assert recap_changed(again.stdout) == 0, (
+        f"the run after the node restart changed {changed_tasks(again.stdout)}; "
+        f"the values helm's newest revision changed: {values_changed_by_newest_revision()}")
+
+
+def values_changed_by_newest_revision() -> list[str]:
+    """Where the chart values of the demo's release differ between its two newest revisions (the values
+    hold no secret: the role keeps those in Secrets), as dotted paths, to say what a re-run changed."""
+    helm = f"{Path.home()}/.local/bin/helm --kubeconfig {Path.home()}/.kube/kind-{NAME} --namespace {NAMESPACE}"
+    history = json.loads(shell(f"{helm} history airflow --output json", timeout=60).stdout or "[]")
+    if len(history) < 2:
+        return [f"no earlier revision: {history}"]
+    older, newer = (json.loads(shell(f"{helm} get values airflow --output json --revision {entry['revision']}",
+                                     timeout=60).stdout or "{}") for entry in history[-2:])
+    return differing_paths(older, newer)
+
+
+def differing_paths(older, newer, path: str = "") -> list[str]:
+    if isinstance(older, dict) and isinstance(newer, dict):
+        return [found for key in sorted(older.keys() | newer.keys())
+                for found in differing_paths(older.get(key), newer.get(key), f"{path}.{key}" if path else key)]
+    return [] if older == newer else [path]
