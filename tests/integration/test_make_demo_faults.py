@@ -124,7 +124,7 @@ def test_a_scheduler_restart_while_the_script_runs_ends_the_run_and_leaves_no_po
     """The scheduler's pod (with LocalExecutor, where the task runs) is deleted while the script's pod
     runs: the run still ends, dag_run reports how (success, or a failure naming the task), and no
     script pod stays behind."""
-    ui, password, api = demo.ui, demo.password, demo.api()
+    ui, password = demo.ui, demo.password
     image = script_image(demo, docker_client, tmp_path, 'import time\nprint("working", flush=True)\n'
                          'time.sleep(45)\nprint("done")\n')
     run_id = "scheduler-restart-" + uuid.uuid4().hex[:8]
