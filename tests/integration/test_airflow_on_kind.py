@@ -68,8 +68,11 @@ def install(cluster: Cluster, tmp_path, namespace: str, **overrides):
 
 
 def remove_namespace(cluster: Cluster, namespace: str) -> None:
-    """Delete the namespace and wait until it is gone: the next install may want the same node port."""
+    """Delete the namespace and wait until it is gone: the next install may want the same node port.
+    Its pods go first without a grace period: nothing in a test's namespace has work to finish, and the
+    chart's pods take up to a minute each to stop (measured: 74 s per namespace, 5 minutes of CI)."""
     try:
+        cluster.core.delete_collection_namespaced_pod(namespace, grace_period_seconds=0)
         cluster.core.delete_namespace(namespace)
     except kubernetes.client.exceptions.ApiException:
         return
