@@ -21,6 +21,7 @@ import requests
 from tests.support.ansible_run import RunningPlaybook, start_playbook
 from tests.support.common import VENV_BIN, tool_env, wait_for
 from tests.support.demo import NAME, NAMESPACE, Demo, changed_tasks, recap_changed, shell
+from tests.support.helm import ensure_helm
 
 
 def first_script_run(ui: str, password: str, image: str, run_id: str, wait_timeout: int = 600) -> dict:
@@ -243,7 +244,7 @@ def test_a_node_restart_brings_airflow_back_and_the_next_run_changes_nothing(dem
 def values_changed_by_newest_revision() -> list[str]:
     """Where the chart values of the demo's release differ between its two newest revisions (the values
     hold no secret: the role keeps those in Secrets), as dotted paths, to say what a re-run changed."""
-    helm = f"{Path.home()}/.local/bin/helm --kubeconfig {Path.home()}/.kube/kind-{NAME} --namespace {NAMESPACE}"
+    helm = f"{ensure_helm()} --kubeconfig {Path.home()}/.kube/kind-{NAME} --namespace {NAMESPACE}"
     history = json.loads(shell(f"{helm} history airflow --output json", timeout=60).stdout or "[]")
     if len(history) < 2:
         return [f"no earlier revision: {history}"]
