@@ -10,15 +10,20 @@ author: airflow_k8s.platform maintainers
 short_description: The containers of a list of pods that can't start, and why
 description:
   - Takes Pod objects (the C(resources) of M(kubernetes.core.k8s_info)) and returns one entry per container, init
-    container included, that is stuck in a state that waiting will not cure, such as an image the node can't pull,
-    a crash loop, or a missing Secret or ConfigMap; per container that exited non-zero again after a restart;
-    and per container of a failed pod that exited non-zero.
+    container included, that waiting will not bring up, so that a wait loop can stop at the first one, naming the
+    pod, the container and the reason, instead of timing out.
+  - A fault that persists is told from one that a retry cures by what the kubelet reports. A container that failed
+    O(failures) times in a row (its program exited non-zero, or the runtime could not start it) is stuck: the
+    kubelet's back-off between tries doubles each time, and one or two failures while volumes or dependencies
+    come up are what a retry cures (measured on kind, cgroup v1, a busy host: runc failed to start 17 of 480
+    containers with C(unable to freeze), exit 128, and each ran on its next try). A container of a failed pod that exited non-zero
+    is stuck at once, since nothing restarts it.
+  - A container that waits to be created (an image it can't pull, a Secret or ConfigMap that is missing) is stuck
+    once its pod has been trying for O(grace) seconds; an image name that is not valid, at once.
   - A crash loop is not always shown as one. Between restarts the kubelet may leave a container's state at the
     exit that ended it (measured on kind for a failing init container, C(terminated) for the whole back-off and
-    C(waiting) with reason C(CrashLoopBackOff) for about a second before each new try), so a container that
-    exited non-zero after at least one restart counts too. One failure with nothing after it does not,
-    a single restart may cure a passing fault.
-  - A wait loop stops at the first entry and names the pod, the container and the reason instead of timing out.
+    C(waiting) with reason C(CrashLoopBackOff) for about a second before each new try); the restart count says how
+    many tries came before, either way.
   - A pod that is being deleted is left out. A rollout's old pod, or one of a release just uninstalled, ends with
     phase Failed when a container of it is killed at the end of its grace period, and that is no fault.
 positional: _input
@@ -28,6 +33,19 @@ options:
     type: list
     elements: dict
     required: true
+  failures:
+    description: How many failures in a row make a container stuck.
+    type: int
+    default: 3
+  grace:
+    description: Seconds since the pod started after which a container still waiting to be created is stuck.
+    type: int
+    default: 60
+  now:
+    description: The time to measure the pod's age against, as Kubernetes writes it (C(2026-12-02T21:02:08Z)); the
+      current time when empty.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -55,23 +73,61 @@ _value:
       description: Whether it is an init container.
       type: bool
     reason:
-      description: Kubernetes' reason, such as ImagePullBackOff, CrashLoopBackOff or Error.
+      description: Kubernetes' reason, such as ImagePullBackOff, CrashLoopBackOff, RunContainerError or Error.
       type: str
     message:
-      description: Kubernetes' message for it, or the exit code.
+      description: How it failed, such as C(exited 1 after 2 restarts), or the runtime's or kubelet's own message.
       type: str
 """
 
-# Waiting reasons that another minute will not cure.
-STUCK = frozenset(("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CrashLoopBackOff",
-                   "CreateContainerConfigError", "CreateContainerError", "RunContainerError"))
+from datetime import datetime, timezone
+
+# Waiting reasons of a container that can't be created until its pod spec changes.
+NEVER = frozenset(("InvalidImageName", "ErrImageNeverPull"))
+# Waiting reasons of a container not created yet, which the kubelet retries: an image it could not pull, a Secret
+# or ConfigMap it could not find. No restart is counted for them, so the pod's age tells how long it has tried.
+NOT_CREATED = frozenset(("ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "CreateContainerError"))
 
 
-def _problem(pod, status, init, reason, message):
-    return {"pod": pod, "container": status.get("name", ""), "init": init, "reason": reason, "message": message}
+def _time(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def pod_problems(pods):
+def _age(pod, now):
+    started = (pod.get("status") or {}).get("startTime") or pod.get("metadata", {}).get("creationTimestamp")
+    return (now - _time(started)).total_seconds() if started else 0
+
+
+def _how_it_failed(ended, restarts):
+    """'exited 1 after 2 restarts', or, when the runtime could not start it, what the runtime said."""
+    again = f" after {restarts} restart{'s' if restarts != 1 else ''}" if restarts else ""
+    if ended.get("reason") == "StartError" and ended.get("message"):
+        said = " ".join(ended["message"].split())
+        return f"could not be started{again}: {said}"
+    return f"exited {ended.get('exitCode')}{again}"
+
+
+def _stuck(container, pod_failed, pod_age, failures, grace):
+    """(reason, message) when this container status is one that waiting will not cure, else None."""
+    state = container.get("state") or {}
+    waiting = state.get("waiting") or {}
+    # The exit that ended the last try: the state itself, or, while the kubelet waits to try again, the last state.
+    ended = state.get("terminated") or (waiting and (container.get("lastState") or {}).get("terminated")) or {}
+    restarts = container.get("restartCount", 0)
+    if waiting.get("reason") in NEVER:
+        return waiting["reason"], waiting.get("message", "")
+    if ended.get("exitCode", 0) != 0:
+        # The try that ended so was the (restarts + 1)th.
+        if pod_failed or restarts + 1 >= failures:
+            return waiting.get("reason") or ended.get("reason") or "Error", _how_it_failed(ended, restarts)
+        return None
+    if waiting.get("reason") in NOT_CREATED and pod_age >= grace:
+        return waiting["reason"], waiting.get("message", "")
+    return None
+
+
+def pod_problems(pods, failures=3, grace=60, now=""):
+    now = _time(now) if now else datetime.now(timezone.utc)
     problems = []
     for pod in pods or []:
         name = pod.get("metadata", {}).get("name", "")
@@ -79,23 +135,13 @@ def pod_problems(pods):
         if pod.get("metadata", {}).get("deletionTimestamp"):
             continue
         status = pod.get("status") or {}
-        failed = status.get("phase") == "Failed"
+        pod_failed, pod_age = status.get("phase") == "Failed", _age(pod, now)
         for init, key in ((True, "initContainerStatuses"), (False, "containerStatuses")):
             for container in status.get(key) or []:
-                state = container.get("state") or {}
-                waiting = state.get("waiting") or {}
-                terminated = state.get("terminated") or {}
-                if waiting.get("reason") in STUCK:
-                    last = (container.get("lastState") or {}).get("terminated") or {}
-                    # A crash loop's message is kubelet's back-off notice; how it exited says more.
-                    detail = f"exited {last['exitCode']}" if "exitCode" in last else waiting.get("message") or ""
-                    problems.append(_problem(name, container, init, waiting["reason"], detail))
-                elif terminated.get("exitCode", 0) != 0 and (failed or container.get("restartCount", 0) > 0):
-                    # A restarted container that failed again is a crash loop in its back-off.
-                    restarts = container.get("restartCount", 0)
-                    again = f" after {restarts} restart{'s' if restarts > 1 else ''}" if restarts else ""
-                    problems.append(_problem(name, container, init, terminated.get("reason") or "Error",
-                                             f"exited {terminated['exitCode']}{again}"))
+                stuck = _stuck(container, pod_failed, pod_age, int(failures), int(grace))
+                if stuck:
+                    problems.append({"pod": name, "container": container.get("name", ""), "init": init,
+                                     "reason": stuck[0], "message": stuck[1]})
     return problems
 
 

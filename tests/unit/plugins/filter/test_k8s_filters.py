@@ -1,6 +1,12 @@
-"""The filters the airflow role's wait uses, on pod and event objects shaped as the API returns them."""
+"""The filters the airflow role's wait uses, on pod and event objects shaped as the API returns them; pods/ holds
+pod objects read from a real kind cluster (metadata and status as k8s_info returns them, the spec left out)."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
 
 from ansible_collections.airflow_k8s.platform.plugins.filter.event_lines import event_lines
 from ansible_collections.airflow_k8s.platform.plugins.filter.pod_problems import pod_problems
@@ -16,25 +22,45 @@ def pod(name, phase="Running", ready=True, init=(), containers=()):
                        "initContainerStatuses": list(init), "containerStatuses": list(containers)}}
 
 
-def waiting(name, reason, message="", last_exit=None):
-    status = {"name": name, "ready": False, "state": {"waiting": {"reason": reason, "message": message}}}
+def waiting(name, reason, message="", last_exit=None, restarts=0):
+    status = {"name": name, "ready": False, "restartCount": restarts,
+              "state": {"waiting": {"reason": reason, "message": message}}}
     if last_exit is not None:
-        status["lastState"] = {"terminated": {"exitCode": last_exit}}
+        status["lastState"] = {"terminated": {"exitCode": last_exit, "reason": "Error"}}
     return status
 
 
-class TestPodProblems:
-    def test_an_image_the_node_cannot_pull(self):
-        problems = pod_problems([pod("scheduler-0", "Pending", False, containers=[
-            waiting("scheduler", "ErrImagePull", "failed to resolve reference \"x\": not found")])])
-        assert problems == [{"pod": "scheduler-0", "container": "scheduler", "init": False, "reason": "ErrImagePull",
-                             "message": "failed to resolve reference \"x\": not found"}]
+def seen(name):
+    """The states a pod went through on a kind cluster, each as one poll of the wait read it."""
+    return json.loads((Path(__file__).parent / "pods" / f"{name}.json").read_text())
 
-    def test_a_crash_looping_init_container_says_how_it_exited(self):
-        problems = pod_problems([pod("scheduler-0", "Pending", False,
-                                     init=[waiting("git-sync-init", "CrashLoopBackOff", last_exit=1)])])
-        assert problems == [{"pod": "scheduler-0", "container": "git-sync-init", "init": True,
-                             "reason": "CrashLoopBackOff", "message": "exited 1"}]
+
+class TestPodProblems:
+    # A pod's age when the test does not care: long past the grace for containers not yet created.
+    LATER = "2030-01-01T00:00:00Z"
+
+    def test_an_image_the_node_cannot_pull_once_its_pod_has_tried_for_a_minute(self):
+        started = pod("scheduler-0", "Pending", False, containers=[
+            waiting("scheduler", "ErrImagePull", "failed to resolve reference \"x\": not found")])
+        started["status"]["startTime"] = "2026-12-02T21:00:00Z"
+        assert pod_problems([started], now="2026-12-02T21:00:59Z") == []
+        assert pod_problems([started], now="2026-12-02T21:01:00Z") == [
+            {"pod": "scheduler-0", "container": "scheduler", "init": False, "reason": "ErrImagePull",
+             "message": "failed to resolve reference \"x\": not found"}]
+
+    def test_an_image_name_that_is_not_valid_at_once(self):
+        started = pod("api-0", "Pending", False, containers=[waiting("api", "InvalidImageName", "bad name")])
+        started["status"]["startTime"] = "2026-12-02T21:00:00Z"
+        assert pod_problems([started], now="2026-12-02T21:00:01Z")[0]["reason"] == "InvalidImageName"
+
+    def test_a_crash_looping_init_container_says_how_it_exited_on_its_third_failure(self):
+        def crashed(restarts):
+            return [pod("scheduler-0", "Pending", False,
+                        init=[waiting("git-sync-init", "CrashLoopBackOff", last_exit=1, restarts=restarts)])]
+        assert pod_problems(crashed(1), now=self.LATER) == []
+        assert pod_problems(crashed(2), now=self.LATER) == [
+            {"pod": "scheduler-0", "container": "git-sync-init", "init": True,
+             "reason": "CrashLoopBackOff", "message": "exited 1 after 2 restarts"}]
 
     def test_a_crash_loop_in_its_back_off_shown_as_the_exit(self):
         # As kind showed a gitSync branch that does not exist: the init container's state stays at the exit
@@ -46,10 +72,39 @@ class TestPodProblems:
         assert problems == [{"pod": "scheduler-0", "container": "git-sync-init", "init": True,
                              "reason": "Error", "message": "exited 1 after 4 restarts"}]
 
-    def test_one_failure_with_a_restart_to_come_is_no_problem_yet(self):
+    def test_one_or_two_failures_with_a_restart_to_come_are_no_problem_yet(self):
         first = {"name": "git-sync-init", "restartCount": 0, "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}
+        second = {"name": "git-sync", "restartCount": 1, "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}
         done = {"name": "wait-for-migrations", "restartCount": 2, "state": {"terminated": {"exitCode": 0}}}
-        assert pod_problems([pod("scheduler-0", "Pending", False, init=[first, done])]) == []
+        assert pod_problems([pod("scheduler-0", "Pending", False, init=[first, done], containers=[second])]) == []
+
+    def test_a_start_error_a_retry_cured_is_no_problem_in_any_state_the_wait_saw(self):
+        # issue 22: on a loaded host, runc could not start git-sync ("unable to freeze", exit 128, shown as
+        # RunContainerError); its next try ran. The old rule stopped the deploy at the first of these states.
+        states = seen("start-error-that-a-retry-cured")
+        at_the_error = next(state for state in states if "RunContainerError" in json.dumps(state))
+        assert at_the_error["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] == 128
+        for state in states:
+            assert pod_problems([state], now=self.LATER) == [], state["status"]
+
+    def test_a_gitsync_branch_that_does_not_exist_is_stuck_from_its_third_failure_on(self):
+        # The states the wait saw of a new dag-processor pod whose git-sync-init can't fetch its branch.
+        found = [pod_problems([state], now=self.LATER) for state in seen("gitsync-branch-that-does-not-exist")]
+        first = next(number for number, problems in enumerate(found) if problems)
+        assert all(found[first:]), "once stuck, it stays stuck"
+        (problem,) = found[first]
+        assert problem["container"] == "git-sync-init" and problem["init"]
+        assert problem["message"] == "exited 1 after 2 restarts"
+
+    def test_a_start_error_that_persists_says_what_the_runtime_said(self):
+        states = seen("start-error-that-a-retry-cured")
+        at_the_error = next(state for state in states if "RunContainerError" in json.dumps(state))
+        git_sync = at_the_error["status"]["containerStatuses"][0]
+        git_sync["restartCount"] = 2
+        (problem,) = pod_problems([at_the_error], now=self.LATER)
+        assert problem["container"] == "git-sync" and problem["reason"] == "RunContainerError"
+        assert problem["message"].startswith("could not be started after 2 restarts: failed to create containerd task")
+        assert problem["message"].endswith("unable to freeze")
 
     def test_a_failed_job_pod(self):
         failed = pod("migrate-x", "Failed", False, containers=[
@@ -64,9 +119,10 @@ class TestPodProblems:
         assert pod_problems([old]) == []
         assert pods_not_ready([old]) == ["scheduler-old: Failed, 0/1 ready"]
 
-    def test_still_starting_is_no_problem(self):
-        assert pod_problems([pod("api-0", "Pending", False, containers=[waiting("api", "ContainerCreating")]),
-                             pod("api-1"), {"metadata": {"name": "bare"}}]) == []
+    @pytest.mark.parametrize("reason", ["ContainerCreating", "PodInitializing"])
+    def test_still_starting_is_no_problem(self, reason):
+        assert pod_problems([pod("api-0", "Pending", False, containers=[waiting("api", reason)]),
+                             pod("api-1"), {"metadata": {"name": "bare"}}], now=self.LATER) == []
 
 
 def test_pods_not_ready_skips_ready_and_finished_pods():
