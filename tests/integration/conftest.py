@@ -14,6 +14,13 @@ from tests.support.helm_mirror import HelmMirror
 from tests.support.registry import Registry
 
 
+def pytest_collection_modifyitems(items):
+    """The tests that need a kind cluster go last, in their own order (the demo's modules run in the order of their
+    names). Until then the others run: on a new machine CI builds the cluster's parts (offline/build.py) meanwhile,
+    and the first cluster test waits for that build (its lock) instead of the whole suite waiting for it."""
+    items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)
+
+
 def _provide(factory):
     """Turn a missing part into a test error with the part's own one-line reason, never a skip."""
     try:

@@ -32,6 +32,10 @@ from tests.support.helm import ensure_helm
 from tests.support.kind import Cluster
 from tests.support.offline import built
 
+# A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
+pytestmark = pytest.mark.cluster
+
+
 ROLE = {"name": "Airflow", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow"}}
 # The wait's own timeout is long; every failure below must come well before it.
 WAIT_TIMEOUT = 600

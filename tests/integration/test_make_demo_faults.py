@@ -16,12 +16,16 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.support.ansible_run import RunningPlaybook, start_playbook
 from tests.support.common import VENV_BIN, tool_env, wait_for
 from tests.support.demo import NAME, NAMESPACE, Demo, changed_tasks, recap_changed, shell
 from tests.support.helm import ensure_helm
+
+# A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 def first_script_run(ui: str, password: str, image: str, run_id: str, wait_timeout: int = 600) -> dict:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import shlex
 
+import pytest
+
 from tests.support.demo import NAME, Demo, printed, shell
+
+# A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 def test_the_printed_teardown_leaves_nothing_behind(demo: Demo, docker_client):

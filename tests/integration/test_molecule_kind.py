@@ -7,8 +7,12 @@ from __future__ import annotations
 import re
 
 import docker
+import pytest
 
 from tests.support.common import run_tool, tool_env
+
+# A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 def test_molecule_kind_scenario_runs_the_whole_flow(docker_client):

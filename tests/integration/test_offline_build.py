@@ -15,6 +15,10 @@ import yaml
 from offline.builder.plan import role_pins
 from tests.support.common import REPO_ROOT
 
+# A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
+pytestmark = pytest.mark.cluster
+
+
 BUILD = REPO_ROOT / "offline" / "build.py"
 PINS = yaml.safe_load((REPO_ROOT / "offline" / "pins.yml").read_text())
 KIND_VERSION, KUBERNETES_VERSION, HELM_VERSION = role_pins()
