@@ -15,8 +15,8 @@ description:
   - A fault that persists is told from one that a retry cures by what the kubelet reports. A container that failed
     O(failures) times in a row (its program exited non-zero, or the runtime could not start it) is stuck: the
     kubelet's back-off between tries doubles each time, and one or two failures while volumes or dependencies
-    come up are what a retry cures (measured on kind, cgroup v1, a busy host: runc failed to start 17 of 480
-    containers with C(unable to freeze), exit 128, and each ran on its next try). A container of a failed pod that exited non-zero
+    come up are what a retry cures (measured on kind, cgroup v1, a busy host: runc failed to start 21 of 240
+    containers with C(unable to freeze), exit 128, and each ran on a later try). A container of a failed pod that exited non-zero
     is stuck at once, since nothing restarts it.
   - A container that waits to be created (an image it can't pull, a Secret or ConfigMap that is missing) is stuck
     once its pod has been trying for O(grace) seconds; an image name that is not valid, at once.
