@@ -87,7 +87,7 @@ def main() -> None:
             mirror = clusters["systemd"].published["mirror"]
             image = {driver: (cluster.published["mirror"]["airflow_image"] if mirror else "apache/airflow:3.3.2")
                      for driver, cluster in clusters.items()}
-            loops = [multiprocessing.Process(target=busy, daemon=True) for _ in range(multiprocessing.cpu_count())]
+            loops = [multiprocessing.Process(target=busy, daemon=True) for _core in range(multiprocessing.cpu_count())]
             for loop in loops:
                 loop.start()
             totals = {driver: [0, 0, 0] for driver in DRIVERS}

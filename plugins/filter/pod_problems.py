@@ -13,11 +13,11 @@ description:
     container included, that waiting will not bring up, so that a wait loop can stop at the first one, naming the
     pod, the container and the reason, instead of timing out.
   - A fault that persists is told from one that a retry cures by what the kubelet reports. A container that failed
-    O(failures) times in a row (its program exited non-zero, or the runtime could not start it) is stuck: the
-    kubelet's back-off between tries doubles each time, and one or two failures while volumes or dependencies
-    come up are what a retry cures (measured on kind, cgroup v1, a busy host: runc failed to start 21 of 240
-    containers with C(unable to freeze), exit 128, and each ran on a later try). A container of a failed pod that exited non-zero
-    is stuck at once, since nothing restarts it.
+    O(failures) times in a row (its program exited non-zero, or the runtime could not start it) is stuck. The
+    kubelet's back-off between tries doubles each time, and one or two failures while volumes or dependencies come
+    up are what a retry cures (measured on kind, cgroup v1, a busy host, runc failed to start 21 of 240 containers
+    with C(unable to freeze), exit 128, and each ran on a later try). A container of a failed pod that exited
+    non-zero is stuck at once, since nothing restarts it.
   - A container that waits to be created (an image it can't pull, a Secret or ConfigMap that is missing) is stuck
     once its pod has been trying for O(grace) seconds; an image name that is not valid, at once.
   - A crash loop is not always shown as one. Between restarts the kubelet may leave a container's state at the
