@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no such target: {', '.join(unknown)} (targets: {', '.join(TARGETS)})")
 
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", options.kubernetes_version):
+        parser.error(f"--kubernetes-version {options.kubernetes_version!r} is not a Kubernetes release such as v1.35.0:"
+                     " give the node image a release tag, or name the version")
     cache = Cache(options.cache)
     with open(cache.root / "build.lock", "w", encoding="utf-8") as lock:
         # Two builds at once would write the same folders: the second waits for the first.

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from . import image_reference
 from .common import BuildFailed, run
 
 CLASSIC_BUILDER = {"DOCKER_BUILDKIT": "0"}
@@ -61,7 +62,11 @@ def push(part: str, image: str, registry: str, log: Path) -> tuple[str, bool]:
     """Push ``image`` to ``registry`` under its own name and tag: (name:tag@digest, whether this call
     pushed). An image this Engine pushed there before, whose tag the registry still holds, is not
     pushed again."""
-    name, tag = image.rsplit("/", 1)[-1].rsplit(":", 1)
+    built = image_reference.parse(image)
+    # The last component of the path: a local build's "localhost/airflow" is "airflow" in the registry.
+    name, tag = built.path.rsplit("/", 1)[-1], built.tag
+    if not tag:
+        raise BuildFailed(part, f"{image} has no tag to push it under")
     target = f"{registry}/{name}:{tag}"
     known = [entry.split("@", 1)[1] for entry in repo_digests(image) if entry.startswith(f"{registry}/{name}@")]
     if known and registry_has(registry, name, tag, known[0]):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from . import docker, gobuild, images, nodeimage, oci, rootfs, stack
+from . import docker, gobuild, image_reference, images, nodeimage, oci, rootfs, stack
 from .cache import Cache, key
 from .common import BuildFailed, Stopwatch, run, say
 
@@ -35,11 +35,14 @@ def role_pins() -> tuple[str, str, str]:
 
 
 def kubernetes_version_of(node_image: str) -> str:
-    match = re.search(r":(v\d+\.\d+\.\d+)(?:@|$)", node_image)
-    if not match:
+    try:
+        tag = image_reference.parse(node_image).tag
+    except image_reference.ImageReferenceError as error:
+        raise BuildFailed("node-image", f"{error}: name the Kubernetes version with --kubernetes-version") from None
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", tag):
         raise BuildFailed("node-image", f"no Kubernetes version in the tag of {node_image!r}: name one with"
                                         " --kubernetes-version")
-    return match.group(1)
+    return tag
 
 
 class Plan:
@@ -190,12 +193,12 @@ class Plan:
         kubeadm = self.part("kubernetes") / "bin" / "kubeadm"
         listed = run("kubernetes", [str(kubeadm), "config", "images", "list", "--kubernetes-version",
                                     self.kubernetes_version], self.cache.log("kubernetes"), capture=True).split()
-        return {image.rsplit("/", 1)[-1].split(":")[0]: image for image in listed}
+        return {image_reference.parse(image).path.rsplit("/", 1)[-1]: image for image in listed}
 
     @cached_property
     def kubeadm_versions(self) -> dict[str, str]:
         """The module versions of the parts kubeadm pins: etcd 3.6.6-0 is go.etcd.io/etcd/server/v3@v3.6.6."""
-        tags = {name: image.rsplit(":", 1)[1] for name, image in self.kubeadm_images.items()}
+        tags = {name: image_reference.parse(image).tag for name, image in self.kubeadm_images.items()}
         return {"etcd": "v" + tags["etcd"].split("-")[0], "coredns": tags["coredns"], "pause": tags["pause"]}
 
     def pause(self) -> Path:

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-import re
-
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.image_reference import ImageReferenceError, parse
 
 DOCUMENTATION = r"""
 name: image_run_id
@@ -46,15 +46,13 @@ _value:
   type: str
 """
 
-DIGEST = re.compile(r"@sha256:([0-9a-f]{64})$")
-
 
 def image_run_id(image_ref, prefix="image-"):
-    match = DIGEST.search(str(image_ref or ""))
-    if not match:
-        raise AnsibleFilterError("image_run_id needs an image reference pinned by digest (...@sha256:<64 hex>), "
-                                 "got '%s': use the image_ref the image role publishes" % image_ref)
-    return prefix + match.group(1)[:16]
+    try:
+        return parse(image_ref).run_id(prefix)
+    except ImageReferenceError as error:
+        raise AnsibleFilterError("image_run_id needs an image reference pinned by digest (...@sha256:<64 hex>): %s;"
+                                 " use the image_ref the image role publishes" % error) from None
 
 
 class FilterModule:

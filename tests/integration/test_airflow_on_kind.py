@@ -25,6 +25,7 @@ import kubernetes
 import kubernetes.stream
 import pytest
 import requests
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.image_reference import parse as parse_image
 
 from tests.support.ansible_run import run_playbook, start_playbook
 from tests.support.common import REPO_ROOT, wait_for
@@ -119,7 +120,8 @@ def test_a_branch_gitsync_cannot_read(cluster, tmp_path, namespace):
 
 def test_an_image_the_node_cannot_pull(cluster, tmp_path, namespace):
     mirror = dict(cluster.published["mirror"])
-    mirror["airflow_image"] = mirror["airflow_image"].split("@")[0] + "@sha256:" + "0" * 64
+    airflow = parse_image(mirror["airflow_image"])
+    mirror["airflow_image"] = f"{airflow.name}:{airflow.tag}@sha256:" + "0" * 64
     message = fails_fast(*install(cluster, tmp_path, namespace, airflow_mirror=mirror))
     assert re.search(r"is (ErrImagePull|ImagePullBackOff)", message), message
     assert "0" * 64 in message, message
@@ -161,14 +163,15 @@ def admin_token(cluster: Cluster, namespace: str) -> int:
 def retagged_airflow_image(docker_client, mirror: dict) -> str:
     """The mirror's Airflow image with one more label: a new tag and a new digest, in seconds."""
     base = mirror["airflow_image"]
-    repository = base.split("@")[0].rsplit(":", 1)[0]
+    repository = parse_image(base).name
     docker_client.images.pull(base)
     tag = "upgrade-" + uuid.uuid4().hex[:6]
     image, _log = docker_client.images.build(fileobj=io.BytesIO(f"FROM {base}\nLABEL upgraded={tag}\n".encode()),
                                              tag=f"{repository}:{tag}", rm=True)
     docker_client.images.push(repository, tag=tag)
     image.reload()  # the push gave it its digest in the registry
-    digest = next(entry.split("@", 1)[1] for entry in image.attrs["RepoDigests"] if entry.startswith(repository + "@"))
+    digest = next(parse_image(entry).digest for entry in image.attrs["RepoDigests"]
+                  if parse_image(entry).repository == parse_image(repository).repository)
     return f"{repository}:{tag}@{digest}"
 
 
@@ -205,7 +208,7 @@ def test_a_release_in_a_restricted_namespace_has_its_admin_at_once_and_upgrades_
     mirror["airflow_image"] = retagged_airflow_image(docker_client, mirror)
     again = install(cluster, tmp_path, namespace, airflow_mirror=mirror, **exposed)[0]
     assert again.rc == 0, again.failure or again.output[-4000:]
-    digest = mirror["airflow_image"].split("@")[1]
+    digest = parse_image(mirror["airflow_image"]).digest
     pods = cluster.core.list_namespaced_pod(namespace, label_selector="release=airflow").items
     # Pods of the old revision may still be on their way out.
     running = [pod for pod in pods if pod.status.phase == "Running" and not pod.metadata.deletion_timestamp]

@@ -114,6 +114,8 @@ def test_the_admin_user_job_follows_the_keys_secret(tmp_path):
      "airflow_executor KubernetesExecutor runs each task in a pod that is deleted when the task ends, and its log "
      "with it: set airflow_logs_persistence true"),
     ({"airflow_pod_security": "lenient"}, "Validation of arguments failed"),
+    ({"airflow_git_sync_image": "registry.k8s.io/git-sync/git-sync"},
+     "The gitSync image 'registry.k8s.io/git-sync/git-sync' has no tag: the chart needs repository:tag"),
     ({"airflow_chart_version": "1.15.0"},
      "The role's values are checked against chart versions 1.21.0, 1.22.0, not 1.15.0"),
 ])
@@ -121,3 +123,12 @@ def test_bad_input_stops_the_role_with_its_own_words(tmp_path, variables, messag
     run, _values, _objects = render(tmp_path, "kind", **variables)
     assert run.rc != 0
     assert run.failure.startswith(message), run.failure
+
+
+def test_an_image_reference_no_registry_takes_stops_the_role_in_one_line_that_names_it(tmp_path):
+    run, _values, _objects = render(tmp_path, "kind", airflow_git_sync_image="localhost:5001/Git-Sync:v4")
+    assert run.rc != 0
+    assert run.failure.endswith(
+        "image_reference' failed: image reference 'localhost:5001/Git-Sync:v4': the repository 'Git-Sync' must be lowercase"
+    ), run.failure
+    assert "\n" not in run.failure and "Traceback" not in run.output

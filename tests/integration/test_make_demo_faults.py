@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.image_reference import parse as parse_image
 
 from tests.support.ansible_run import RunningPlaybook, start_playbook
 from tests.support.common import VENV_BIN, tool_env, wait_for
@@ -81,7 +82,7 @@ def script_failure(demo: Demo, image_ref: str) -> tuple[str, float]:
 
 
 def test_a_script_image_the_node_cannot_pull_fails_site_naming_the_waiting_reason(demo: Demo):
-    repository = demo.image.split("@", 1)[0]
+    repository = parse_image(demo.image).name
     missing = f"{repository}@sha256:{hashlib.sha256(uuid.uuid4().bytes).hexdigest()}"
     message, elapsed = script_failure(demo, missing)
     first = message.splitlines()[0]
@@ -95,7 +96,7 @@ def test_a_script_image_the_node_cannot_pull_fails_site_naming_the_waiting_reaso
 def script_image(demo: Demo, docker_client, workdir, script: str) -> str:
     """The demo's first-script image with another script in it, pushed to the cluster's registry, by digest."""
     image = demo.image
-    repository = image.split("@", 1)[0]
+    repository = parse_image(image).name
     (workdir / "first-script.py").write_text(script)
     (workdir / "Dockerfile").write_text(f"FROM {image}\nCOPY first-script.py /app/first-script.py\n")
     tag = f"{repository}:variant-{uuid.uuid4().hex[:6]}"

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 
 import docker
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.image_reference import parse as parse_image
 
 from .common import PartUnavailable, cache_lock
 
@@ -48,8 +49,8 @@ def _build(client: docker.DockerClient) -> None:
         if result.returncode != 0:
             raise PartUnavailable(f"debootstrap failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
         subprocess.run(["tar", "-C", root, "-cf", tarball, "."], check=True)
-        repository, tag = BASE_IMAGE.rsplit(":", 1)
-        client.api.import_image(src=tarball, repository=repository, tag=tag)
+        base = parse_image(BASE_IMAGE)
+        client.api.import_image(src=tarball, repository=base.name, tag=base.tag)
         client.images.get(BASE_IMAGE)
     finally:
         shutil.rmtree(root, ignore_errors=True)
