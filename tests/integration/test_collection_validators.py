@@ -164,6 +164,14 @@ def admitted_cores() -> list[str]:
     return [f"2.{minor}" for minor in range(low, high + 1)]
 
 
+def test_every_role_says_the_collections_ansible_floor():
+    floor = re.fullmatch(r">=(2\.\d+)\.\d+", yaml.safe_load((REPO_ROOT / "meta" / "runtime.yml").read_text())[
+        "requires_ansible"]).group(1)
+    said = {role.parent.parent.name: yaml.safe_load(role.read_text())["galaxy_info"]["min_ansible_version"]
+            for role in sorted((REPO_ROOT / "roles").glob("*/meta/main.yml"))}
+    assert said and set(said.values()) == {floor}, said
+
+
 def test_every_admitted_ansible_core_has_a_sanity_and_units_run():
     import ansible.release
     covered = {".".join(ansible.release.__version__.split(".")[:2])}
