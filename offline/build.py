@@ -12,7 +12,7 @@ Progress goes to stderr, one line per part. stdout gets JSON: {"results": {TARGE
 kind and the chart, an image name for the rest}, "built": [what this run made rather than
 reused]}. With --push-to, the pushed targets' results are their pushed names (image@digest; for
 the chart {"chart": "oci://...", "version", "digest"}). Versions
-default to the kind_cluster role's pins. Needs root (debootstrap), Go, gcc, libseccomp-dev, and a
+default to the pins the roles use (pins.yml). Needs root (debootstrap), Go, gcc, libseccomp-dev, and a
 running Docker Engine.
 """
 
@@ -33,7 +33,10 @@ from builder.plan import PINS, PUSHABLE, TARGETS, Plan, role_pins  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    kind_version, kubernetes_version, helm_version = role_pins()
+    # The versions' defaults come from the pins file the build is given.
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--pins", type=Path, default=PINS)
+    kind_version, kubernetes_version, helm_version = role_pins(first.parse_known_args(argv)[0].pins)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("targets", nargs="*", metavar="TARGET", help=f"what to build: {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--kind-version", default=kind_version, help=f"kind release (default: {kind_version})")
@@ -41,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"Kubernetes release of the node image (default: {kubernetes_version})")
     parser.add_argument("--helm-version", default=helm_version, help=f"helm release (default: {helm_version})")
     parser.add_argument("--cache", type=Path, help="cache folder (default: ~/.cache/airflow_k8s_platform/offline)")
-    parser.add_argument("--pins", type=Path, default=PINS, help="pins file (default: offline/pins.yml)")
+    parser.add_argument("--pins", type=Path, default=PINS, help="pins file (default: the collection's pins.yml)")
     parser.add_argument("--push-to", default="", metavar="REGISTRY",
                         help=f"push {', '.join(PUSHABLE)} to this registry (host:port, plain HTTP: a loopback registry)"
                              " and give their pushed names")

@@ -34,7 +34,7 @@ class GoPart:
     extra_ldflags: list[str] = field(default_factory=list)
     version_variables: dict[str, str] = field(default_factory=dict)
     replaces: dict[str, str] = field(default_factory=dict)  # module -> version, for modules upstream replaces
-    pinned_by: str = "offline/pins.yml"  # where the version comes from, for the error that says it is wrong
+    pinned_by: str = "pins.yml"  # where the version comes from, for the error that says it is wrong
 
     def package(self, path: str) -> str:
         return self.module if path == "." else f"{self.module}/{path}"
@@ -55,7 +55,7 @@ def go_version(cache: Cache) -> str:
 
 
 def module_info(part: str, module: str, version: str, cache: Cache, log: Path,
-                pinned_by: str = "offline/pins.yml") -> dict:
+                pinned_by: str = "pins.yml") -> dict:
     """What the proxy says of module@version: its go.mod path, commit and time (``go mod download -json``)."""
     output = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True,
                             text=True, check=False, env={**os.environ, **cache.go_env()})

@@ -15,8 +15,8 @@ from .cache import Cache, key
 from .common import BuildFailed, Stopwatch, run, say
 
 OFFLINE = Path(__file__).resolve().parent.parent
-PINS = OFFLINE / "pins.yml"
-ROLES = OFFLINE.parent / "roles"
+# The collection's one pins file: the roles' versions, and under "offline" what this build makes.
+PINS = OFFLINE.parent / "pins.yml"
 # What a kind cluster needs, then what the Airflow flow on it needs.
 TARGETS = ("kind", "node-image", "registry-image", "git-server-image", "postgres-image",
            "helm", "python-base-image", "airflow-image", "git-sync-image", "airflow-chart", "git-ssh-server-image")
@@ -27,11 +27,10 @@ ROOTFS = {"node": {"node-image"}, "minimal": {"node-image", "registry-image", "g
 PUSHABLE = ("airflow-image", "git-sync-image", "airflow-chart")
 
 
-def role_pins() -> tuple[str, str, str]:
-    """(kind version, Kubernetes version, helm version) as the kind_cluster and helm roles pin them."""
-    kind = yaml.safe_load((ROLES / "kind_cluster" / "defaults" / "main.yml").read_text())
-    helm = yaml.safe_load((ROLES / "helm" / "defaults" / "main.yml").read_text())
-    return kind["kind_cluster_version"], kubernetes_version_of(kind["kind_cluster_node_image"]), helm["helm_version"]
+def role_pins(pins_path: Path = PINS) -> tuple[str, str, str]:
+    """(kind version, Kubernetes version, helm version) as pins.yml pins them for the roles."""
+    pins = yaml.safe_load(pins_path.read_text())
+    return pins["kind"]["version"], kubernetes_version_of(pins["kind"]["node_image"]), pins["helm"]["version"]
 
 
 def kubernetes_version_of(node_image: str) -> str:
@@ -50,7 +49,7 @@ class Plan:
         self.cache = cache
         self.push_to = push_to
         self.kind_version, self.kubernetes_version, self.helm_version = versions
-        self.pins = yaml.safe_load(pins_path.read_text())
+        self.pins = yaml.safe_load(pins_path.read_text())["offline"]
         self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rootfs")
         self._rootfs: dict[str, Future] = {}
         self._parts: dict[str, Path] = {}
@@ -163,15 +162,16 @@ class Plan:
         pin = dict(self.pins["go_parts"][name])
         pin.pop("from", None)
         source = pin.pop("version_from", None)
-        pinned_by = {"kind_cluster_version": "kind_cluster_version (--kind-version)",
-                     "kind_cluster_node_image": "the tag of kind_cluster_node_image (--kubernetes-version)",
-                     "helm_version": "helm_version (--helm-version)",
-                     "kubeadm": f"kubeadm {self.kubernetes_version}'s image list"}.get(source, "offline/pins.yml")
-        if source == "kind_cluster_version":
+        pinned_by = {"kind.version": "kind_cluster_version (pins.yml kind.version, --kind-version)",
+                     "kind.node_image": "the tag of kind_cluster_node_image (pins.yml kind.node_image,"
+                                        " --kubernetes-version)",
+                     "helm.version": "helm_version (pins.yml helm.version, --helm-version)",
+                     "kubeadm": f"kubeadm {self.kubernetes_version}'s image list"}.get(source, "pins.yml")
+        if source == "kind.version":
             version = self.kind_version
-        elif source == "kind_cluster_node_image":
+        elif source == "kind.node_image":
             version = self.kubernetes_version
-        elif source == "helm_version":
+        elif source == "helm.version":
             version = self.helm_version
         elif source == "kubeadm":
             version = self.kubeadm_versions[name]

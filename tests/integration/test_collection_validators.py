@@ -208,3 +208,35 @@ def test_plain_ansible_lint_passes_on_a_copy_of_the_checkout(tmp_path):
     run([str(copy / "scripts" / "collections.sh")], copy, tool_env())
     env = {key: value for key, value in tool_env().items() if not key.startswith("ANSIBLE_")}
     run([str(VENV_BIN / "ansible-lint"), "--profile", "production"], copy, env)
+
+
+# A role default taken from the collection's pins: the agreement test compares the pin's value.
+PIN_LOOKUP = re.compile(r"^\{\{ lookup\('airflow_k8s\.platform\.pins', '([\w.]+)'\) \}\}$")
+
+
+def resolved(value, pins: dict):
+    match = PIN_LOOKUP.match(value) if isinstance(value, str) else None
+    if not match:
+        return value
+    for name in match.group(1).split("."):
+        pins = pins[name]
+    return pins
+
+
+@pytest.mark.parametrize("role", sorted(path.name for path in (REPO_ROOT / "roles").iterdir()))
+def test_a_roles_defaults_and_its_argument_specs_agree(role):
+    """meta/argument_specs.yml is the manual (ansible-doc prints it): each default it gives is the one the role
+    runs with, and each variable the role defaults is in it. A pinned default is compared as its pin's value."""
+    pins = yaml.safe_load((REPO_ROOT / "pins.yml").read_text())
+    defaults = yaml.safe_load((REPO_ROOT / "roles" / role / "defaults" / "main.yml").read_text()) or {}
+    specs = yaml.safe_load((REPO_ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    for entry_point, spec in specs.items():
+        options = spec.get("options", {})
+        assert not set(defaults) - set(options), f"{role} {entry_point}: defaults without a manual entry"
+        for name, option in options.items():
+            assert option.get("description"), f"{role} {entry_point}: {name} has no description"
+            if name in defaults:
+                assert "default" in option, f"{role} {entry_point}: {name} has a default the manual does not give"
+                assert option["default"] == resolved(defaults[name], pins), f"{role} {entry_point}: {name}"
+            else:
+                assert "default" not in option, f"{role} {entry_point}: {name}'s documented default is not the role's"

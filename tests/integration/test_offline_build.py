@@ -20,7 +20,7 @@ pytestmark = pytest.mark.cluster
 
 
 BUILD = REPO_ROOT / "offline" / "build.py"
-PINS = yaml.safe_load((REPO_ROOT / "offline" / "pins.yml").read_text())
+PINS = yaml.safe_load((REPO_ROOT / "pins.yml").read_text())["offline"]
 KIND_VERSION, KUBERNETES_VERSION, HELM_VERSION = role_pins()
 
 
@@ -103,12 +103,12 @@ def test_a_version_the_proxy_does_not_serve_is_one_line_naming_it():
     assert done.returncode == 1 and done.stdout == ""
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("offline build: kind: the Go module proxy does not serve sigs.k8s.io/kind@v0.99.0 (")
-    assert last.endswith("check the version in kind_cluster_version (--kind-version), or GOPROXY")
+    assert last.endswith("check the version in kind_cluster_version (pins.yml kind.version, --kind-version), or GOPROXY")
 
 
 def test_a_failing_build_names_the_part_and_the_command(tmp_path):
-    pins = yaml.safe_load((REPO_ROOT / "offline" / "pins.yml").read_text())
-    pins["go_parts"]["kind"]["binaries"] = {"kind": "cmd/no-such-package"}
+    pins = yaml.safe_load((REPO_ROOT / "pins.yml").read_text())
+    pins["offline"]["go_parts"]["kind"]["binaries"] = {"kind": "cmd/no-such-package"}
     (tmp_path / "pins.yml").write_text(yaml.safe_dump(pins))
     done = build("--pins", str(tmp_path / "pins.yml"), "kind")
     assert done.returncode == 1 and done.stdout == ""

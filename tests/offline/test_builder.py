@@ -47,11 +47,13 @@ class TestVersions:
         with pytest.raises(BuildFailed, match="--kubernetes-version"):
             plan.kubernetes_version_of("kindest/node@sha256:452d")
 
-    def test_the_role_pins_are_what_the_build_follows(self):
-        kind = yaml.safe_load((REPO_ROOT / "roles" / "kind_cluster" / "defaults" / "main.yml").read_text())
-        helm = yaml.safe_load((REPO_ROOT / "roles" / "helm" / "defaults" / "main.yml").read_text())
-        assert plan.role_pins() == (kind["kind_cluster_version"], plan.kubernetes_version_of(kind["kind_cluster_node_image"]),
-                                    helm["helm_version"])
+    def test_the_pins_the_roles_use_are_what_the_build_follows(self, tmp_path):
+        pins = yaml.safe_load((REPO_ROOT / "pins.yml").read_text())
+        assert plan.role_pins() == (pins["kind"]["version"], plan.kubernetes_version_of(pins["kind"]["node_image"]),
+                                    pins["helm"]["version"])
+        pins["kind"]["version"], pins["kind"]["node_image"], pins["helm"]["version"] = "v0.1.0", "n:v1.2.3", "v3.4.5"
+        (tmp_path / "pins.yml").write_text(yaml.safe_dump(pins))
+        assert plan.role_pins(tmp_path / "pins.yml") == ("v0.1.0", "v1.2.3", "v3.4.5")
 
     def test_stamp_values_split_a_release(self):
         values = gobuild.stamp_values("v1.35.0", {"Origin": {"Hash": "abc"}, "Time": "2025-12-17T12:32:06Z"})
@@ -60,15 +62,14 @@ class TestVersions:
 
 
 class TestPins:
-    pins = yaml.safe_load((REPO_ROOT / "offline" / "pins.yml").read_text())
+    pins = yaml.safe_load((REPO_ROOT / "pins.yml").read_text())["offline"]
 
     @pytest.mark.parametrize("name", sorted(pins["go_parts"]))
     def test_every_go_part_says_where_it_comes_from_and_has_one_version_source(self, name):
         pin = self.pins["go_parts"][name]
         assert pin["from"] and pin["module"] and pin["binaries"]
         assert ("version" in pin) != ("version_from" in pin)
-        assert pin.get("version_from", "kubeadm") in ("kubeadm", "kind_cluster_version", "kind_cluster_node_image",
-                                                      "helm_version")
+        assert pin.get("version_from", "kubeadm") in ("kubeadm", "kind.version", "kind.node_image", "helm.version")
 
     def test_every_variable_stamp_names_a_known_value(self):
         known = gobuild.stamp_values("v1.2.3", {})

