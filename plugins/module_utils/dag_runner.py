@@ -23,6 +23,7 @@ from ansible_collections.airflow_k8s.platform.plugins.module_utils.airflow_api i
     AirflowError,
     AirflowUnreachable,
 )
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.log_cause import cause_line, error_line, meaningful_lines
 
 # Airflow's default [scheduler] allowed_run_id_pattern; a run id outside it is refused with HTTP 400.
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.~:+-]+$")
@@ -30,8 +31,6 @@ RUN_FIELDS = ("dag_id", "dag_run_id", "state", "run_type", "logical_date", "queu
               "end_date", "duration", "conf", "note")
 TASK_FIELDS = ("task_id", "map_index", "state", "try_number", "duration", "start_date", "end_date", "operator")
 FINISHED_TASK_FAILURES = ("failed", "upstream_failed")
-# A Python exception as a text log shows it: "ValueError: ...", "airflow.exceptions.AirflowException: ...".
-EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Failure)\b[^:]*: ")
 CAUSE_LENGTH = 500
 
 
@@ -136,18 +135,13 @@ def render_log(content):
     return lines
 
 
-def last_exception_line(lines):
-    """The last of ``lines`` that names a Python exception, or None."""
-    return next((line for line in reversed(lines) if EXCEPTION_LINE.match(line)), None)
-
-
 def one_line(text):
-    """A message as one line: its first line and, when there are more, the last that names an exception
-    (for a failed pod's message, the script's error, though its buffered output may come after it), or
-    else its last line."""
-    lines = [line.strip() for line in to_text(text).splitlines() if line.strip()]
+    """A message as one line: its first line and, when there are more, the one of the rest that says why
+    (log_cause: for a failed pod's message, the script's error, though its buffered output may come after
+    it)."""
+    lines = meaningful_lines(to_text(text).splitlines())
     if len(lines) > 1:
-        return "%s ... %s" % (lines[0], last_exception_line(lines[1:]) or lines[-1])
+        return "%s ... %s" % (lines[0], cause_line(lines[1:]))
     return lines[0] if lines else ""
 
 
@@ -157,7 +151,7 @@ def failure_cause(content):
     chain), or the last exception line of Airflow 2's text log. None when the log shows no exception."""
     cause = None
     if isinstance(content, (str, bytes)):
-        cause = last_exception_line([line.strip() for line in to_text(content).splitlines()])
+        cause = error_line(to_text(content).splitlines())
     else:
         for entry in reversed(content or []):
             errors = [error for error in (entry.get("error_detail") or []) if isinstance(error, dict)] \
