@@ -13,9 +13,10 @@ short_description: Read another tool's error message - what kind of failure, in 
 description:
   - Reads the message a Docker Engine, a registry or a download gave through a module (community.docker's, get_url's),
     so that a role can say what to do instead of matching the tool's words itself.
-  - The kind is C(checksum) (a download that is not what was pinned), C(refused) (credentials refused or missing), C(tls) (plain HTTP where HTTPS was expected, a certificate
-    this host does not trust), C(not-found) (no such image or manifest), C(unreachable) (no DNS, no route, nothing
-    listening, no answer) or C(other). For a build, only the Engine's reason counts, not the build's own output.
+  - The kind is C(checksum) (a download that is not what was pinned), C(refused) (credentials refused or missing),
+    C(tls) (plain HTTP where HTTPS was expected, a certificate this host does not trust), C(not-found) (no such image
+    or manifest), C(unreachable) (no DNS, no route, nothing listening, no answer) or C(other). For a build, only the
+    Engine's reason counts, not the build's own output.
 positional: _input, length
 options:
   _input:
