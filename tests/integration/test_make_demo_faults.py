@@ -175,8 +175,10 @@ def test_a_gitsync_branch_that_does_not_exist_fails_site_naming_it_and_the_fixed
     assert "Hello from kubernetes!!!" in fixed.stdout
     print(f"gitSync branch that does not exist: site.yml failed in {elapsed:.0f}s")
     # Checked after the fixed run, which the next tests need. (It once took 215 s: the wait looked only for
-    # CrashLoopBackOff, which a failing init container shows for about a second per back-off.)
-    assert elapsed < 120, f"the failure took {elapsed:.0f}s to show: {first}"
+    # CrashLoopBackOff, which a failing init container shows for about a second per back-off.) The wait now
+    # lets a container fail three times before it calls it stuck (a start error a retry cures is no
+    # failure, issue 22): kubelet's back-off between those tries adds about 30 s, and a loaded machine more.
+    assert elapsed < 180, f"the failure took {elapsed:.0f}s to show: {first}"
 
 
 def test_twenty_runs_at_once_all_succeed_and_five_with_one_run_id_make_one_run(demo: Demo, tmp_path):
