@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from builder.cache import Cache  # noqa: E402
 from builder.common import BuildFailed  # noqa: E402
-from builder.plan import PINS, PUSHABLE, TARGETS, Plan, role_pins  # noqa: E402
+from builder.plan import KUBERNETES_RELEASE, PINS, PUSHABLE, TARGETS, Plan, role_pins  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no such target: {', '.join(unknown)} (targets: {', '.join(TARGETS)})")
 
-    if not re.fullmatch(r"v\d+\.\d+\.\d+", options.kubernetes_version):
+    if not KUBERNETES_RELEASE.fullmatch(options.kubernetes_version):
         parser.error(f"--kubernetes-version {options.kubernetes_version!r} is not a Kubernetes release such as v1.35.0:"
                      " give the node image a release tag, or name the version")
     cache = Cache(options.cache)

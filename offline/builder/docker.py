@@ -68,15 +68,21 @@ def push(part: str, image: str, registry: str, log: Path) -> tuple[str, bool]:
     if not tag:
         raise BuildFailed(part, f"{image} has no tag to push it under")
     target = f"{registry}/{name}:{tag}"
-    known = [entry.split("@", 1)[1] for entry in repo_digests(image) if entry.startswith(f"{registry}/{name}@")]
-    if known and registry_has(registry, name, tag, known[0]):
-        return f"{target}@{known[0]}", False
+    known = digest_in(image, f"{registry}/{name}")
+    if known and registry_has(registry, name, tag, known):
+        return f"{target}@{known}", False
     run(part, ["docker", "tag", image, target], log)
     run(part, ["docker", "push", "--quiet", target], log)
-    pushed = [entry.split("@", 1)[1] for entry in repo_digests(image) if entry.startswith(f"{registry}/{name}@")]
+    pushed = digest_in(image, f"{registry}/{name}")
     if not pushed:
         raise BuildFailed(part, f"docker push {target} left no digest for it (log: {log})")
-    return f"{target}@{pushed[0]}", True
+    return f"{target}@{pushed}", True
+
+
+def digest_in(image: str, repository: str) -> str:
+    """The digest this Engine knows ``image`` by in ``repository`` (registry/name), or ""."""
+    return next((found.digest for found in map(image_reference.parse, repo_digests(image)) if found.name == repository),
+                "")
 
 
 def registry_has(registry: str, name: str, tag: str, digest: str) -> bool:

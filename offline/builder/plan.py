@@ -23,6 +23,8 @@ TARGETS = ("kind", "node-image", "registry-image", "git-server-image", "postgres
 # Debian root file systems, by the targets that need them.
 ROOTFS = {"node": {"node-image"}, "minimal": {"node-image", "registry-image", "git-server-image", "python-base-image"},
           "postgres": {"postgres-image"}, "airflow": {"airflow-image"}, "git": {"git-sync-image", "git-ssh-server-image"}}
+# A Kubernetes release as the node image's tag and --kubernetes-version give it.
+KUBERNETES_RELEASE = re.compile(r"v\d+\.\d+\.\d+")
 # Targets a registry can be given (--push-to): what pods pull, rather than what Docker runs.
 PUSHABLE = ("airflow-image", "git-sync-image", "airflow-chart")
 
@@ -38,7 +40,7 @@ def kubernetes_version_of(node_image: str) -> str:
         tag = image_reference.parse(node_image).tag
     except image_reference.ImageReferenceError as error:
         raise BuildFailed("node-image", f"{error}: name the Kubernetes version with --kubernetes-version") from None
-    if not re.fullmatch(r"v\d+\.\d+\.\d+", tag):
+    if not KUBERNETES_RELEASE.fullmatch(tag):
         raise BuildFailed("node-image", f"no Kubernetes version in the tag of {node_image!r}: name one with"
                                         " --kubernetes-version")
     return tag
