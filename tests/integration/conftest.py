@@ -11,14 +11,33 @@ from tests.support.common import PartUnavailable
 from tests.support.demo import remove_demo, start_demo
 from tests.support.helm import ensure_helm
 from tests.support.helm_mirror import HelmMirror
+from tests.support.kind import Cluster
 from tests.support.registry import Registry
 
 
+# The session's clusters, in the order their tests run; each is removed by the one test marked ends(<its fixture>).
+SHARED_CLUSTERS = ("shared_cluster", "demo")
+
+
+def run_order(item) -> int:
+    """0: needs no cluster; then, for each shared cluster in turn, the tests on it and after them the one that ends
+    it; last, the tests that make clusters of their own."""
+    if item.get_closest_marker("cluster") is None:
+        return 0
+    ends = item.get_closest_marker("ends")
+    for rank, fixture in enumerate(SHARED_CLUSTERS):
+        if fixture in item.fixturenames:
+            return 1 + 2 * rank + (1 if ends and ends.args == (fixture,) else 0)
+    return 1 + 2 * len(SHARED_CLUSTERS)
+
+
 def pytest_collection_modifyitems(items):
-    """The tests that need a kind cluster go last, in their own order (the demo's modules run in the order of their
-    names). Until then the others run: on a new machine CI builds the cluster's parts (offline/build.py) meanwhile,
-    and the first cluster test waits for that build (its lock) instead of the whole suite waiting for it."""
-    items.sort(key=lambda item: item.get_closest_marker("cluster") is not None)
+    """The tests that need a kind cluster go last. Until then the others run: on a new machine CI builds the
+    cluster's parts (offline/build.py) meanwhile, and the first cluster test waits for that build (its lock) instead
+    of the whole suite waiting for it. Then the tests on each shared cluster run together, the one that removes it
+    last, so one cluster at a time holds the host's two cores (the sort is stable: within a group, tests keep the
+    order of their files)."""
+    items.sort(key=run_order)
 
 
 def _provide(factory):
@@ -95,7 +114,29 @@ def helm_mirror():
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory, docker_client):
-    """`make demo` once, on a cluster of its own; test_make_demo_teardown tears it down as a user would."""
+    """`make demo` once, on a cluster of its own, as a new user runs it: checked (test_make_demo), broken and mended
+    (test_make_demo_faults), re-run by Molecule's kind scenario (test_molecule_kind), and torn down as a user would
+    (test_make_demo_teardown, marked ends("demo"))."""
     running = start_demo(tmp_path_factory.mktemp("demo"))
     yield running
     remove_demo(running)
+
+
+@pytest.fixture(scope="session")
+def shared_cluster(tmp_path_factory, docker_client):
+    """One kind cluster, made by the kind_cluster role, for every test that can share it: the role's own checks
+    (test_kind_cluster_role) and the airflow role's installs, each in a namespace of its own (test_airflow_on_kind).
+    A cluster is minutes of CI (its node, its registry filled with the Airflow stack), so tests share it rather than
+    make their own (issue 28). test_kind_cluster_role removes it (marked ends("shared_cluster")); removing it here
+    again, at the end, is for a session that stopped before."""
+    volumes_before = {volume.name for volume in docker_client.volumes.list()}
+    made = Cluster(tmp_path_factory.mktemp("shared-cluster"))
+    try:
+        first = made.converge()
+        if first.rc != 0:
+            pytest.fail(f"the shared kind cluster did not come up: {first.failure or first.output[-6000:]}",
+                        pytrace=False)
+        made.volumes_before = volumes_before
+        yield made
+    finally:
+        made.destroy()

@@ -21,7 +21,7 @@ import yaml
 
 from tests.support.ansible_run import run_playbook
 from tests.support.common import REPO_ROOT, free_port, wait_for
-from tests.support.kind import ROLE, Cluster
+from tests.support.kind import ROLE
 
 # A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
 pytestmark = pytest.mark.cluster
@@ -77,17 +77,9 @@ def test_the_cgroupfs_driver_is_set_for_kubelet_and_runc_alike(tmp_path):
 # -- a real cluster ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, docker_client):
-    made = Cluster(tmp_path_factory.mktemp("kind"))
-    volumes_before = {volume.name for volume in docker_client.volumes.list()}
-    try:
-        first = made.converge()
-        assert first.rc == 0, first.failure or first.output[-6000:]
-        made.first_run = first
-        made.volumes_before = volumes_before
-        yield made
-    finally:
-        made.converge(kind_cluster_state="absent")
+def cluster(shared_cluster):
+    """The session's shared cluster (conftest.py): the role made it, test_airflow_on_kind installed on it."""
+    return shared_cluster
 
 
 def pod(name: str, image: str, script: str, **container_extra) -> dict:
@@ -169,6 +161,7 @@ def test_a_second_converge_changes_nothing(cluster):
     assert again.changed == 0, json.dumps([t["name"] for t in again.tasks if t["result"].get("changed")])
 
 
+@pytest.mark.ends("shared_cluster")
 def test_absent_leaves_no_container_network_or_volume(cluster, docker_client):
     removed = cluster.converge(kind_cluster_state="absent")
     assert removed.rc == 0, removed.failure or removed.output[-4000:]

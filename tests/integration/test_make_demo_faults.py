@@ -1,5 +1,6 @@
 """Faults an operator meets after the deploy, on the demo's real cluster (tests/support/demo.py), after
-test_make_demo and before test_make_demo_teardown (modules run in the order of their names): the
+test_make_demo (modules on the demo's cluster run in the order of their names) and before Molecule's
+scenario and the teardown (conftest.py): the
 API server restarting while dag_run waits, a script image the node cannot pull, a script that raises,
 the scheduler restarting while the script runs, a gitSync branch that does not exist, 25 calls at
 once, and the node restarting, last.

@@ -1,4 +1,4 @@
-"""The last test on the demo's cluster (after test_make_demo and test_make_demo_faults, by name): the
+"""The last test on the demo's cluster (marked ends("demo"): conftest.py runs it after every other test on it): the
 teardown command the demo printed leaves nothing behind."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from tests.support.demo import NAME, Demo, printed, shell
 pytestmark = pytest.mark.cluster
 
 
+@pytest.mark.ends("demo")
 def test_the_printed_teardown_leaves_nothing_behind(demo: Demo, docker_client):
     teardown = shell(f"{printed(demo.first.stdout, 'Tear it all down')} -e {shlex.quote('@' + str(demo.variables))}")
     assert teardown.returncode == 0, teardown.stdout[-3000:]
