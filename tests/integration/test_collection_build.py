@@ -15,12 +15,13 @@ from tests.support.common import REPO_ROOT, run_tool, tool_env
 # A working checkout's local state, and the playbook project around the collection: neither ships.
 NEVER_SHIPPED = (".venv/", ".pytest_cache/", ".ansible/", ".ci/", ".cache/", "collections/", "tests/output/",
                  "benchmarks/", "site.yml", "playbooks/", "inventories/", "molecule/", "images/", "dags/",
-                 "scripts/", "execution-environment", "requirements.txt", "Makefile", "ansible.cfg",
+                 "scripts/", "offline/", "execution-environment", "requirements.txt", "Makefile", "ansible.cfg",
                  "tests/integration/", "tests/support/", "tests/offline/", "tests/fixtures/")
 SHIPPED = ("MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml", "meta/execution-environment.yml",
            "plugins/modules/dag_run.py", "plugins/module_utils/airflow_api.py", "plugins/module_utils/dag_runner.py",
            "roles/airflow/meta/argument_specs.yml", "roles/helm/tasks/main.yml", "roles/image/tasks/main.yml",
-           "roles/kind_cluster/tasks/main.yml", "offline/build.py", "changelogs/changelog.yaml",
+           "roles/kind_cluster/tasks/main.yml", "roles/kind_cluster/files/docker-engine/setup.sh", "pins.yml",
+           "changelogs/changelog.yaml",
            "tests/unit/plugins/modules/test_dag_run_main.py", "tests/sanity/ignore-2.21.txt")
 
 

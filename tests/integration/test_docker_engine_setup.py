@@ -1,4 +1,4 @@
-"""offline/docker-engine/setup.sh on this host's real Docker Engine: privileged containers start
+"""roles/kind_cluster/files/docker-engine/setup.sh on this host's real Docker Engine: privileged containers start
 (kind's nodes are privileged), the setup changes nothing on a second run, and it keeps what
 daemon.json already held."""
 
@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.common import REPO_ROOT
 
-SETUP = REPO_ROOT / "offline" / "docker-engine" / "setup.sh"
+SETUP = REPO_ROOT / "roles" / "kind_cluster" / "files" / "docker-engine" / "setup.sh"
 
 
 def bounding_set_is_short() -> bool:

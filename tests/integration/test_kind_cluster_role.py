@@ -185,7 +185,8 @@ def quick(tmp_path):
     return {"kind_cluster_name": name, "kind_cluster_registry_name": f"{name}-registry",
             "kind_cluster_git_server_name": f"{name}-git", "kind_cluster_registry_port": free_port(),
             "kind_cluster_api_host_port": free_port(), "kind_cluster_state_dir": str(tmp_path / "state"),
-            "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"), "kind_cluster_install_dir": str(tmp_path / "bin")}
+            "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"), "kind_cluster_install_dir": str(tmp_path / "bin"),
+            "kind_cluster_offline_dir": str(REPO_ROOT / "offline")}
 
 
 def one_line(run) -> str:
@@ -215,6 +216,17 @@ def test_a_kind_version_the_proxy_does_not_serve(tmp_path, quick, docker_client)
                                                      "kind_cluster_version": "v0.99.0"})
     assert one_line(run).startswith(
         "offline build: kind: the Go module proxy does not serve sigs.k8s.io/kind@v0.99.0 (")
+
+
+def test_a_build_without_the_checkouts_builder(tmp_path, quick, docker_client):
+    # The collection as installed from Galaxy: no offline/ folder beside its roles (the default is empty).
+    without = {name: value for name, value in quick.items() if name != "kind_cluster_offline_dir"}
+    run = run_playbook([ROLE], tmp_path, extra_vars={**without, "kind_cluster_source": "build"})
+    assert one_line(run) == (
+        "kind_cluster_source is build: kind, node-image, registry-image, git-server-image, postgres-image must be built "
+        "here, and kind_cluster_offline_dir is empty: set it to the project checkout's offline/ folder, or give the "
+        "role a mirror (kind_cluster_mirror_url and the images).")
+    assert not (tmp_path / "bin" / "kind").exists()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from importlib.util import module_from_spec, spec_from_loader
 
 from tests.support.common import REPO_ROOT
 
-PATH = REPO_ROOT / "offline" / "docker-engine" / "runc-within-bounds.py"
+PATH = REPO_ROOT / "roles" / "kind_cluster" / "files" / "docker-engine" / "runc-within-bounds.py"
 _loader = SourceFileLoader("runc_within_bounds", str(PATH))
 wrapper = module_from_spec(spec_from_loader("runc_within_bounds", _loader))
 _loader.exec_module(wrapper)

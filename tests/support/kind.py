@@ -28,6 +28,7 @@ class Cluster:
             "kind_cluster_kubeconfig": str(tmp_path / "kubeconfig"),
             "kind_cluster_install_dir": str(tmp_path / "bin"),
             "kind_cluster_dags_dir": str(REPO_ROOT / "dags"),
+            "kind_cluster_offline_dir": str(REPO_ROOT / "offline"),
         }
         self.published: dict = {}
 

@@ -8,7 +8,7 @@ removes from the container's spec every capability the bounding set lacks (no pr
 it anyway), then runs the real runc with the same arguments. Everything else passes through.
 
 The spec is <bundle>/config.json for "create" and "run", and the --process file for "exec".
-The real runc is the first of RUNC_CANDIDATES that exists. offline/docker-engine/setup.sh
+The real runc is the first of RUNC_CANDIDATES that exists. setup.sh (beside it)
 installs and registers this program, and only on hosts that need it.
 """
 
