@@ -16,7 +16,7 @@ from tests.support.common import REPO_ROOT, run_tool, tool_env
 NEVER_SHIPPED = (".venv/", ".pytest_cache/", ".ansible/", ".ci/", ".cache/", "collections/", "tests/output/",
                  "benchmarks/", "site.yml", "playbooks/", "inventories/", "molecule/", "images/", "dags/",
                  "scripts/", "offline/", "execution-environment", "requirements.txt", "Makefile", "ansible.cfg",
-                 "tests/integration/", "tests/support/", "tests/offline/", "tests/fixtures/")
+                 "tests/integration/", "tests/support/", "tests/offline/")
 SHIPPED = ("MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml", "meta/execution-environment.yml",
            "plugins/modules/dag_run.py", "plugins/module_utils/airflow_api.py", "plugins/module_utils/dag_runner.py",
            "roles/airflow/meta/argument_specs.yml", "roles/helm/tasks/main.yml", "roles/image/tasks/main.yml",
