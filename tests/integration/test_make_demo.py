@@ -1,8 +1,8 @@
 """What a new user sees: `make demo` (scripts/demo.sh, which make runs) on a kind cluster from
 nothing, ending with the pod's output and where to look; a second run that changes nothing; a
 real browser that logs in at the printed address with the printed password command and sees the
-run succeeded. The printed teardown command is tested last (test_make_demo_teardown), after the
-faults on the same cluster (test_make_demo_faults): the modules run in the order of their names.
+run succeeded. The printed teardown command is tested last (test_make_demo_teardown, marked
+ends("demo")), after the faults on the same cluster (test_make_demo_faults, a later name).
 
 The demo (tests/support/demo.py) runs once per session on a cluster of its own."""
 
@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.browser import run_is_shown_successful
 from tests.support.common import REPO_ROOT
-from tests.support.demo import NAMESPACE, Demo, changed_tasks, printed, recap_changed, shell
+from tests.support.demo import Demo, changed_tasks, printed, recap_changed, shell
 
 # A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
 pytestmark = pytest.mark.cluster
@@ -28,13 +28,9 @@ def test_the_demo_ends_with_the_pods_output(demo: Demo):
 
 def test_no_airflow_container_restarted_during_the_first_demo(demo: Demo):
     # issue 22: a container that failed to start once (runc's "unable to freeze" on cgroup v1) stopped a first
-    # make demo on a new machine. Read before any fault test on this cluster restarts something on purpose.
+    # make demo on a new machine. The fixture read the counts when the first run ended, before any fault test.
     assert demo.first.returncode == 0, demo.first.stdout[-3000:]
-    restarted = {f"{pod.metadata.name}/{status.name}": status.restart_count
-                 for pod in demo.core().list_namespaced_pod(NAMESPACE).items
-                 for status in (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
-                 if status.restart_count}
-    assert not restarted, restarted
+    assert not demo.first_restarts, demo.first_restarts
 
 
 def test_the_demo_says_where_to_look_without_printing_the_password(demo: Demo, tmp_path):

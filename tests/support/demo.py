@@ -59,6 +59,9 @@ def changed_tasks(output: str) -> list[str]:
 class Demo:
     first: subprocess.CompletedProcess  # the first scripts/demo.sh run
     variables: Path  # its extra vars file: the cluster's name and host ports
+    # The containers in the demo's namespace that had restarted when the first run ended ("pod/container": count),
+    # read then, before any test restarts something on purpose.
+    first_restarts: dict[str, int]
 
     def run(self, command: str, timeout: float = 3600) -> subprocess.CompletedProcess:
         """A command with the demo's variables added, as a user who followed the printed hints would."""
@@ -90,15 +93,31 @@ class Demo:
                               timeout=30).json()["conf"]["image"]
 
     def core(self) -> kubernetes.client.CoreV1Api:
-        return kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(
-            str(Path.home() / ".kube" / f"kind-{NAME}"), context=f"kind-{NAME}"))
+        return core()
+
+
+def core() -> kubernetes.client.CoreV1Api:
+    return kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(
+        str(Path.home() / ".kube" / f"kind-{NAME}"), context=f"kind-{NAME}"))
+
+
+def restarts() -> dict[str, int]:
+    """The containers in the demo's namespace that restarted, and how often; none when there is no cluster."""
+    try:
+        pods = core().list_namespaced_pod(NAMESPACE).items
+    except (kubernetes.config.ConfigException, kubernetes.client.exceptions.ApiException, OSError):
+        return {}
+    return {f"{pod.metadata.name}/{status.name}": status.restart_count for pod in pods
+            for status in (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
+            if status.restart_count}
 
 
 def start_demo(workdir: Path) -> Demo:
     variables = workdir / "vars.yml"
     variables.write_text(yaml.safe_dump({"kind_cluster_name": NAME, "kind_cluster_registry_port": free_port(),
                                          "kind_cluster_api_host_port": free_port()}))
-    return Demo(shell(f"scripts/demo.sh -e @{variables}"), variables)
+    first = shell(f"scripts/demo.sh -e @{variables}")
+    return Demo(first, variables, restarts() if first.returncode == 0 else {})
 
 
 def remove_demo(demo: Demo) -> None:
