@@ -1,18 +1,8 @@
 # The two commands a newcomer needs; everything else is a helper they call.
-.PHONY: demo test lint sanity pytest
+.PHONY: demo test
 
 demo:  ## Deploy Airflow on a local kind cluster and prove it with a DAG run (needs Docker; builds offline what it cannot download).
 	scripts/demo.sh
 
 test:  ## Set up .venv, then run yamllint, ansible-lint, ansible-test sanity, unit and integration tests.
 	scripts/test.sh
-
-lint:
-	scripts/venv.sh tests/requirements.txt && scripts/collections.sh && .venv/bin/yamllint --strict . && \
-	PATH="$$PWD/.venv/bin:$$PATH" .venv/bin/ansible-lint --profile production
-
-sanity:
-	scripts/venv.sh tests/requirements.txt && scripts/sanity.sh
-
-pytest:
-	scripts/venv.sh tests/requirements.txt && .venv/bin/pytest
