@@ -24,8 +24,9 @@ def test_molecule_kind_scenario_runs_the_whole_flow_on_the_demos_cluster(demo: D
     done = run_tool("molecule", "test", "-s", "kind", "--destroy", "never", "--", "-e", f"@{demo.variables}",
                     env=tool_env(), timeout=3600)
     output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
-    # All seven actions succeeded, none failed; both destroys were skipped (molecule counts a skip as a success).
-    assert re.search(r"kind\s+: actions=7\s+successful=7\s.*\sfailed=0", output), output[-3000:]
+    # syntax, create, converge, idempotence and verify succeeded, none failed; both destroys were skipped (molecule
+    # counts them among the actions, not among the successes).
+    assert re.search(r"kind\s+: actions=7\s+successful=5\s.*\sfailed=0", output), output[-3000:]
     assert output.count("Skipping, '--destroy=never' requested.") == 2, output[-3000:]
     # It worked on the demo's cluster: create made no cluster of the scenario's own name beside it.
     names = [c.name for c in docker_client.containers.list(all=True)]
