@@ -15,13 +15,14 @@ import json
 import re
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import requests
 from ansible_collections.airflow_k8s.platform.plugins.module_utils.image_reference import parse as parse_image
 
-from tests.support.ansible_run import RunningPlaybook, start_playbook
+from tests.support.ansible_run import PlaybookRun, RunningPlaybook, start_playbook
 from tests.support.common import VENV_BIN, tool_env, wait_for
 from tests.support.demo import NAME, NAMESPACE, Demo, changed_tasks, recap_changed, shell
 from tests.support.helm import ensure_helm
@@ -61,18 +62,30 @@ def test_a_wait_outlives_an_api_server_restart(demo: Demo, tmp_path):
     assert time.monotonic() - started < 600
 
 
-def site_failure(demo: Demo, *extra_vars: str) -> tuple[str, str, float]:
-    """Run site.yml on the demo's cluster with ``extra_vars`` (name=value; an extra var wins even over what
-    an earlier stage set); return the name of the task that failed, its message, and how long the run took."""
+def run_site(demo: Demo, *extra_vars: str) -> tuple[PlaybookRun, float]:
+    """site.yml on the demo's cluster with ``extra_vars`` (name=value; an extra var wins even over what an earlier
+    stage set), with the json callback's report; and how long it took."""
     started = time.monotonic()
     site = RunningPlaybook([str(VENV_BIN / "ansible-playbook"), "site.yml", "-i", "inventories/kind",
                             "-e", f"@{demo.variables}", *(arg for pair in extra_vars for arg in ("-e", pair))],
                            tool_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"), json_report=True).wait(600)
-    elapsed = time.monotonic() - started
+    return site, time.monotonic() - started
+
+
+def site_failure(demo: Demo, *extra_vars: str) -> tuple[str, str, float]:
+    """Run site.yml (run_site); return the name of the task that failed, its message, and how long the run took."""
+    site, elapsed = run_site(demo, *extra_vars)
     assert site.rc == 2, site.output[-4000:]
     failed = [task["name"] for task in site.tasks if task["result"].get("failed")]
     assert len(failed) == 1, site.output[-4000:]
     return failed[0], site.failure, elapsed
+
+
+def seconds_between(first: dict, last: dict) -> float:
+    """From the start of one task of a json callback report to the end of another."""
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (at(last["duration"]["end"]) - at(first["duration"]["start"])).total_seconds()
 
 
 def script_failure(demo: Demo, image_ref: str) -> tuple[str, float]:
@@ -167,18 +180,27 @@ def test_a_gitsync_branch_that_does_not_exist_fails_site_naming_it_and_the_fixed
     git-sync cannot check it out, naming the branch; the old pods keep serving; the next run with the
     right branch puts everything back and runs the script."""
     branch = "no-such-branch-" + uuid.uuid4().hex[:6]
-    _task, message, elapsed = site_failure(demo, f"airflow_git_ref={branch}")
+    site, elapsed = run_site(demo, f"airflow_git_ref={branch}")
+    assert site.rc == 2, site.output[-4000:]
+    (failed,) = [task for task in site.tasks if task["result"].get("failed")]
+    message = site.failure
     first = message.splitlines()[0]
     assert "git-sync" in first and branch in first, message
+    # What the role's wait took to stop: from the helm upgrade that brought the new pods to the failure.
+    upgrade = next(task for task in site.tasks if "Install or upgrade the chart" in task["name"])
+    stopped = seconds_between(upgrade, failed)
 
     fixed = demo.run("scripts/demo.sh")
     assert fixed.returncode == 0, fixed.stdout[-4000:]
     assert "Hello from kubernetes!!!" in fixed.stdout
-    print(f"gitSync branch that does not exist: site.yml failed in {elapsed:.0f}s")
+    print(f"gitSync branch that does not exist: site.yml failed in {elapsed:.0f}s, {stopped:.0f}s after the upgrade")
     # Checked after the fixed run, which the next tests need. (It once took 215 s: the wait looked only for
-    # CrashLoopBackOff, which a failing init container shows for about a second per back-off.) The wait now
-    # lets a container fail three times before it calls it stuck (a start error a retry cures is no
-    # failure, issue 22): kubelet's back-off between those tries adds about 30 s, and a loaded machine more.
+    # CrashLoopBackOff, which a failing init container shows for about a second per back-off.) The wait lets a
+    # container fail three times before it calls it stuck (a start error a retry cures is no failure, issue 22):
+    # kubelet's back-off between those tries adds about 30 s. Measured on a quiet machine: site.yml 86 s in all.
+    # The wait is held to issue 22's 120 s; the whole site.yml, whose earlier stages a loaded machine slows too,
+    # to 180 s.
+    assert stopped < 120, f"the wait took {stopped:.0f}s to stop after the upgrade: {first}"
     assert elapsed < 180, f"the failure took {elapsed:.0f}s to show: {first}"
 
 

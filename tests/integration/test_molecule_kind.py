@@ -18,11 +18,13 @@ from tests.support.demo import NAME, Demo
 pytestmark = pytest.mark.cluster
 
 
-def test_molecule_kind_scenario_runs_the_whole_flow_on_the_demos_cluster(demo: Demo, docker_client):
+def test_molecule_kind_scenario_runs_the_whole_flow_on_the_demos_cluster(demo: Demo, docker_client, tmp_path):
     assert demo.first.returncode == 0, "the demo did not deploy: " + demo.first.stdout[-3000:]
-    # The demo's variables (cluster name, host ports) given to every playbook of the scenario.
+    # The demo's variables (cluster name, host ports) given to every playbook of the scenario. Molecule's state in
+    # a folder of this test's: with --destroy never, the state an earlier run left says "created", and molecule
+    # would skip create.
     done = run_tool("molecule", "test", "-s", "kind", "--destroy", "never", "--", "-e", f"@{demo.variables}",
-                    env=tool_env(), timeout=3600)
+                    env=tool_env(MOLECULE_EPHEMERAL_DIRECTORY=str(tmp_path / "molecule")), timeout=3600)
     output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
     # syntax, create, converge, idempotence and verify succeeded, none failed; both destroys were skipped (molecule
     # counts them among the actions, not among the successes).

@@ -19,7 +19,8 @@ from .common import REPO_ROOT, VENV_BIN
 class PlaybookRun:
     rc: int
     output: str
-    tasks: list[dict] = field(default_factory=list)  # [{"name": ..., "result": {...}}] in order
+    # [{"name": ..., "result": {...}, "duration": {"start": ..., "end": ...}}] in order (the json callback's times)
+    tasks: list[dict] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
 
     def result(self, name: str) -> dict:
@@ -61,7 +62,8 @@ class RunningPlaybook:
         for play in report["plays"]:
             for task in play["tasks"]:
                 if "localhost" in task["hosts"]:
-                    run.tasks.append({"name": task["task"]["name"], "result": task["hosts"]["localhost"]})
+                    run.tasks.append({"name": task["task"]["name"], "result": task["hosts"]["localhost"],
+                                      "duration": task["task"].get("duration", {})})
         run.stats = report.get("stats", {}).get("localhost", {})
         return run
 
