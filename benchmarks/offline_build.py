@@ -65,7 +65,7 @@ def ready_node(cache: Path) -> float:
                      "kind_cluster_git_server_name": f"{name}-git", "kind_cluster_registry_port": free_port(),
                      "kind_cluster_api_host_port": free_port(), "kind_cluster_state_dir": f"{workdir}/state",
                      "kind_cluster_kubeconfig": f"{workdir}/kubeconfig", "kind_cluster_install_dir": f"{workdir}/bin",
-                     "kind_cluster_dags_dir": str(REPO / "dags")}
+                     "kind_cluster_dags_dir": str(REPO / "dags"), "kind_cluster_offline_dir": str(REPO / "offline")}
         role = [{"name": "Cluster", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.kind_cluster"}}]
         env = {"AIRFLOW_K8S_OFFLINE_CACHE": str(cache)}
         started = time.monotonic()
