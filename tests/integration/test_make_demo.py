@@ -30,7 +30,7 @@ def test_no_airflow_container_restarted_during_the_first_demo(demo: Demo):
     # issue 22: a container that failed to start once (runc's "unable to freeze" on cgroup v1) stopped a first
     # make demo on a new machine. The fixture read the counts when the first run ended, before any fault test.
     assert demo.first.returncode == 0, demo.first.stdout[-3000:]
-    assert not demo.first_restarts, demo.first_restarts
+    assert demo.first_restarts == {}, demo.first_restarts
 
 
 def test_the_demo_says_where_to_look_without_printing_the_password(demo: Demo, tmp_path):

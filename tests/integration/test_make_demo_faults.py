@@ -62,23 +62,19 @@ def test_a_wait_outlives_an_api_server_restart(demo: Demo, tmp_path):
     assert time.monotonic() - started < 600
 
 
-def run_site(demo: Demo, *extra_vars: str) -> tuple[PlaybookRun, float]:
-    """site.yml on the demo's cluster with ``extra_vars`` (name=value; an extra var wins even over what an earlier
-    stage set), with the json callback's report; and how long it took."""
+def site_failure(demo: Demo, *extra_vars: str) -> tuple[PlaybookRun, dict, float]:
+    """Run site.yml on the demo's cluster with ``extra_vars`` (name=value; an extra var wins even over what an
+    earlier stage set), which must fail at one task; return the run (the json callback's report), the task that
+    failed, and how long the run took."""
     started = time.monotonic()
     site = RunningPlaybook([str(VENV_BIN / "ansible-playbook"), "site.yml", "-i", "inventories/kind",
                             "-e", f"@{demo.variables}", *(arg for pair in extra_vars for arg in ("-e", pair))],
                            tool_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"), json_report=True).wait(600)
-    return site, time.monotonic() - started
-
-
-def site_failure(demo: Demo, *extra_vars: str) -> tuple[str, str, float]:
-    """Run site.yml (run_site); return the name of the task that failed, its message, and how long the run took."""
-    site, elapsed = run_site(demo, *extra_vars)
+    elapsed = time.monotonic() - started
     assert site.rc == 2, site.output[-4000:]
-    failed = [task["name"] for task in site.tasks if task["result"].get("failed")]
+    failed = [task for task in site.tasks if task["result"].get("failed")]
     assert len(failed) == 1, site.output[-4000:]
-    return failed[0], site.failure, elapsed
+    return site, failed[0], elapsed
 
 
 def seconds_between(first: dict, last: dict) -> float:
@@ -90,9 +86,9 @@ def seconds_between(first: dict, last: dict) -> float:
 
 def script_failure(demo: Demo, image_ref: str) -> tuple[str, float]:
     """site.yml's failure when the dag_run stage is given ``image_ref`` instead of what the image stage pushed."""
-    task, message, elapsed = site_failure(demo, f"image_ref={image_ref}")
-    assert task == "Trigger the DAG with the pushed image and wait for it", message
-    return message, elapsed
+    site, failed, elapsed = site_failure(demo, f"image_ref={image_ref}")
+    assert failed["name"] == "Trigger the DAG with the pushed image and wait for it", site.failure
+    return site.failure, elapsed
 
 
 def test_a_script_image_the_node_cannot_pull_fails_site_naming_the_waiting_reason(demo: Demo):
@@ -180,9 +176,7 @@ def test_a_gitsync_branch_that_does_not_exist_fails_site_naming_it_and_the_fixed
     git-sync cannot check it out, naming the branch; the old pods keep serving; the next run with the
     right branch puts everything back and runs the script."""
     branch = "no-such-branch-" + uuid.uuid4().hex[:6]
-    site, elapsed = run_site(demo, f"airflow_git_ref={branch}")
-    assert site.rc == 2, site.output[-4000:]
-    (failed,) = [task for task in site.tasks if task["result"].get("failed")]
+    site, failed, elapsed = site_failure(demo, f"airflow_git_ref={branch}")
     message = site.failure
     first = message.splitlines()[0]
     assert "git-sync" in first and branch in first, message

@@ -60,8 +60,8 @@ class Demo:
     first: subprocess.CompletedProcess  # the first scripts/demo.sh run
     variables: Path  # its extra vars file: the cluster's name and host ports
     # The containers in the demo's namespace that had restarted when the first run ended ("pod/container": count),
-    # read then, before any test restarts something on purpose.
-    first_restarts: dict[str, int]
+    # read then, before any test restarts something on purpose; None when the first run failed.
+    first_restarts: dict[str, int] | None
 
     def run(self, command: str, timeout: float = 3600) -> subprocess.CompletedProcess:
         """A command with the demo's variables added, as a user who followed the printed hints would."""
@@ -102,11 +102,8 @@ def core() -> kubernetes.client.CoreV1Api:
 
 
 def restarts() -> dict[str, int]:
-    """The containers in the demo's namespace that restarted, and how often; none when there is no cluster."""
-    try:
-        pods = core().list_namespaced_pod(NAMESPACE).items
-    except (kubernetes.config.ConfigException, kubernetes.client.exceptions.ApiException, OSError):
-        return {}
+    """The containers in the demo's namespace that restarted, and how often."""
+    pods = core().list_namespaced_pod(NAMESPACE).items
     return {f"{pod.metadata.name}/{status.name}": status.restart_count for pod in pods
             for status in (pod.status.init_container_statuses or []) + (pod.status.container_statuses or [])
             if status.restart_count}
@@ -117,7 +114,8 @@ def start_demo(workdir: Path) -> Demo:
     variables.write_text(yaml.safe_dump({"kind_cluster_name": NAME, "kind_cluster_registry_port": free_port(),
                                          "kind_cluster_api_host_port": free_port()}))
     first = shell(f"scripts/demo.sh -e @{variables}")
-    return Demo(first, variables, restarts() if first.returncode == 0 else {})
+    # After a deploy that succeeded the pods must be readable: a failure to read them is the session's error.
+    return Demo(first, variables, restarts() if first.returncode == 0 else None)
 
 
 def remove_demo(demo: Demo) -> None:
