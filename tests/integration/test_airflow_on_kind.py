@@ -330,9 +330,7 @@ def test_reinstalls_keep_the_keys_and_what_they_encrypt_and_a_new_password_logs_
     namespace, exposed = release["namespace"], release["variables"]
     keys = cluster.core.read_namespaced_secret("airflow-platform-keys", namespace).data
     api = cluster.published["api_url"]
-    token = requests.post(api + "/auth/token", json={"username": "admin", "password": base64.b64decode(
-        keys["admin-password"]).decode()}, timeout=30).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": "Bearer " + admin_login(cluster, namespace).json()["access_token"]}
     value, password = uuid.uuid4().hex, uuid.uuid4().hex
     for path, body in (("variables", {"key": "fault_probe", "value": value}),
                        ("connections", {"connection_id": "fault_probe", "conn_type": "http", "host": "example.test",
