@@ -20,23 +20,25 @@ SHARED_CLUSTERS = ("shared_cluster", "demo")
 
 
 def run_order(item) -> int:
-    """0: needs no cluster; then, for each shared cluster in turn, the tests on it and after them the one that ends
-    it; last, the tests that make clusters of their own."""
+    """0: needs no cluster; then, for each shared cluster in turn, the tests that only read it, the tests that break
+    and mend it (marked breaks(<its fixture>)), and the one that ends it; last, the tests that make clusters of their
+    own."""
     if item.get_closest_marker("cluster") is None:
         return 0
-    ends = item.get_closest_marker("ends")
     for rank, fixture in enumerate(SHARED_CLUSTERS):
         if fixture in item.fixturenames:
-            return 1 + 2 * rank + (1 if ends and ends.args == (fixture,) else 0)
-    return 1 + 2 * len(SHARED_CLUSTERS)
+            use = next((step for step, marker in enumerate(("breaks", "ends"), 1)
+                        if any(mark.args == (fixture,) for mark in item.iter_markers(marker))), 0)
+            return 1 + 3 * rank + use
+    return 1 + 3 * len(SHARED_CLUSTERS)
 
 
 def pytest_collection_modifyitems(items):
     """The tests that need a kind cluster go last. Until then the others run: on a new machine CI builds the
     cluster's parts (offline/build.py) meanwhile, and the first cluster test waits for that build (its lock) instead
-    of the whole suite waiting for it. Then the tests on each shared cluster run together, the one that removes it
-    last, so one cluster at a time holds the host's two cores (the sort is stable: within a group, tests keep the
-    order of their files)."""
+    of the whole suite waiting for it. Then the tests on each shared cluster run together, those that read what its
+    first run made before those that break it, the one that removes it last, so one cluster at a time holds the
+    host's two cores (the sort is stable: within a group, tests keep the order pytest collected them in)."""
     items.sort(key=run_order)
 
 

@@ -1,4 +1,4 @@
-"""The last test on the demo's cluster (marked ends("demo"): conftest.py runs it after every other test on it): the
+"""The last test on the demo's cluster (marked ends("demo"): conftest.py runs it after every other test on it, the faults marked breaks("demo") too): the
 teardown command the demo printed leaves nothing behind."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Faults an operator meets after the deploy, on the demo's real cluster (tests/support/demo.py), after
-test_make_demo (modules on the demo's cluster run in the order of their names) and before Molecule's
-scenario and the teardown (conftest.py): the
+"""Faults an operator meets after the deploy, on the demo's real cluster (tests/support/demo.py), marked
+breaks("demo"): they run after the tests that read what the first `make demo` made (test_make_demo, Molecule's
+kind scenario) and before the teardown (conftest.py). The
 API server restarting while dag_run waits, a script image the node cannot pull, a script that raises,
 the scheduler restarting while the script runs, a gitSync branch that does not exist, 25 calls at
 once, and the node restarting, last.
@@ -27,8 +27,9 @@ from tests.support.common import VENV_BIN, tool_env, wait_for
 from tests.support.demo import NAME, NAMESPACE, Demo, changed_tasks, recap_changed, shell
 from tests.support.helm import ensure_helm
 
-# A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
-pytestmark = pytest.mark.cluster
+# A kind cluster and the offline build: run after the tests that need neither, and after those that only read the
+# demo's cluster (see conftest.py).
+pytestmark = [pytest.mark.cluster, pytest.mark.breaks("demo")]
 
 
 def first_script_run(ui: str, password: str, image: str, run_id: str, wait_timeout: int = 600) -> dict:

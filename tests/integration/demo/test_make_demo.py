@@ -1,8 +1,8 @@
 """What a new user sees: `make demo` (scripts/demo.sh, which make runs) on a kind cluster from
 nothing, ending with the pod's output and where to look; a second run that changes nothing; a
 real browser that logs in at the printed address with the printed password command and sees the
-run succeeded. The printed teardown command is tested last (test_make_demo_teardown, marked
-ends("demo")), after the faults on the same cluster (test_make_demo_faults, a later name).
+run succeeded. These run before the faults on the same cluster (test_make_demo_faults, marked
+breaks("demo")); the printed teardown command is tested last (test_make_demo_teardown, marked ends("demo")).
 
 The demo (tests/support/demo.py) runs once per session on a cluster of its own."""
 

@@ -1,5 +1,5 @@
-"""`molecule test -s kind` on the demo's cluster, after the fault tests and before the teardown
-(conftest.py): the scenario's create reuses the cluster, its converge runs site.yml, a second converge
+"""`molecule test -s kind` on the demo's cluster, after test_make_demo and before the fault tests
+and the teardown (conftest.py): the scenario's create reuses the cluster, its converge runs site.yml, a second converge
 changes nothing, and verify checks the flow from outside. Its destroy is skipped (`--destroy never`):
 test_make_demo_teardown removes the cluster as a user would. A cluster and an Airflow install of its
 own would prove again what `make demo` already proved from nothing, for minutes of CI (issue 28); the
