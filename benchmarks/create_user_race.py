@@ -1,0 +1,104 @@
+"""How often the create-user job fails on a new database, with one try and with the role's retries (issue 22).
+
+On a new database the chart starts everything at once: the migrations job, the API server (after its
+wait-for-migrations init container), the scheduler and the create-user job. The API server writes the
+FAB auth manager's roles and permissions while `airflow users create` writes the same rows, and one of
+the two may fail on a unique key (`ab_permission_view_role_permission_view_id_role_id_uq`): a job whose
+one try fails restarts its container, which a first deploy must not do. Each round here starts the same
+four on a new database in the Docker Engine, with the Airflow and PostgreSQL images the offline build
+makes, and runs the create-user script two ways: as one try (the baseline), and as the airflow role
+renders it (retries inside the container). Prints, per way, the rounds whose script failed and the
+rounds a retry cured. Needs a Docker Engine; the offline build makes the images if they are not cached.
+
+    .venv/bin/python benchmarks/create_user_race.py [ROUNDS]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import docker
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.airflow_role import render  # noqa: E402
+from tests.support.offline import built  # noqa: E402
+
+PASSWORD = "race-" + uuid.uuid4().hex[:12]
+WAIT = "airflow db check-migrations --migration-wait-timeout=600"
+# The create-user command with one try: what the role ran before it retried.
+ONE_TRY = (f"{WAIT} && printf '%s\\n%s\\n' \"$AIRFLOW_ADMIN_PASSWORD\" \"$AIRFLOW_ADMIN_PASSWORD\" | "
+           "airflow users create --role Admin --username \"$0\" --email \"$0@airflow.invalid\" "
+           "--firstname Airflow --lastname Admin")
+
+
+def role_script() -> str:
+    """The create-user job's script as the airflow role renders it (bash -c SCRIPT USERNAME)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run, values, _ = render(Path(tmp), airflow_git_repo="https://git.invalid/dags.git")
+        assert values, run.output[-3000:]
+    args = values["createUserJob"]["args"]
+    assert args[:2] == ["bash", "-c"], args
+    return args[2]
+
+
+def one_round(client: docker.DockerClient, images: dict, network: str, script: str) -> tuple[int, str]:
+    """(the script's exit code, its log) for one new database with everything started at once."""
+    database = "r" + uuid.uuid4().hex[:8]
+    client.containers.get("race-postgres").exec_run(["psql", "-U", "postgres", "-c", f"CREATE DATABASE {database}"])
+    env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://postgres:{PASSWORD}@race-postgres/{database}",
+           "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+           "AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex,
+           "AIRFLOW__API__SECRET_KEY": uuid.uuid4().hex, "AIRFLOW_ADMIN_PASSWORD": PASSWORD}
+    started = []
+    try:
+        def start(command: list[str]):
+            started.append(client.containers.run(images["airflow-image"], command, environment=env, network=network,
+                                                 detach=True))
+            return started[-1]
+        job = start(["bash", "-c", script, "admin"])
+        start(["airflow", "db", "migrate"])
+        start(["bash", "-c", f"{WAIT} && exec airflow api-server"])
+        start(["bash", "-c", f"{WAIT} && exec airflow scheduler"])
+        code = job.wait(timeout=900)["StatusCode"]
+        return code, job.logs().decode(errors="replace")
+    finally:
+        for container in started:
+            container.remove(force=True)
+
+
+def main() -> int:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 8
+    images = built("airflow-image", "postgres-image")
+    client = docker.from_env()
+    network = client.networks.create("race-" + uuid.uuid4().hex[:6])
+    postgres = client.containers.run(images["postgres-image"], name="race-postgres", network=network.name,
+                                     environment={"POSTGRES_PASSWORD": PASSWORD}, detach=True)
+    try:
+        time.sleep(5)
+        ways = {"one try (baseline)": ONE_TRY, "the role's retries": role_script()}
+        for way, script in ways.items():
+            failed = cured = 0
+            for number in range(1, rounds + 1):
+                code, log = one_round(client, images, network.name, script)
+                retried = "failed (try 1 of" in log
+                failed += code != 0
+                cured += code == 0 and retried
+                cause = next((line for line in log.splitlines() if "UniqueViolation" in line), "")
+                print(f"{way}, round {number}: exit {code}{', a retry cured it' if code == 0 and retried else ''}"
+                      f"{': ' + cause[:160] if cause else ''}", flush=True)
+            print(f"== {way}: {failed} of {rounds} rounds failed (a container restart in a deploy),"
+                  f" {cured} cured by a retry", flush=True)
+    finally:
+        postgres.remove(force=True)
+        network.remove()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
