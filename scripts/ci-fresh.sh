@@ -74,6 +74,6 @@ elapsed=$((SECONDS - start))
 
 echo
 echo "=== ci-fresh: .ci/run exited $rc after $((elapsed / 60))m$(printf '%02d' $((elapsed % 60)))s on $commit"
-grep -E '^=== stage .* took ' "$work/ci-fresh.log" || true
+grep -E '^(\[offline-build\] )?=== (stage )?[a-z-]+ took ' "$work/ci-fresh.log" || true
 echo "=== ci-fresh: the whole log is $work/ci-fresh.log"
 exit "$rc"

@@ -16,7 +16,7 @@ scripts/collections.sh || exit 1
 
 failed=()
 stage() {
-  local name=$1
+  local name=$1 start=$SECONDS
   shift
   echo
   echo "=== $name: $*"
@@ -25,6 +25,8 @@ stage() {
   if [ "$rc" -eq 5 ] && [ "$name" = pytest ]; then
     echo "=== pytest collected no test: that is a failure, not a pass"
   fi
+  # Each stage's time, so the one that grows is seen before CI's time runs out.
+  printf '=== %s took %dm%02ds\n' "$name" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))
   [ "$rc" -eq 0 ] || failed+=("$name (exit $rc)")
 }
 
