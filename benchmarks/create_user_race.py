@@ -40,8 +40,9 @@ ONE_TRY = (f"{WAIT} && printf '%s\\n%s\\n' \"$AIRFLOW_ADMIN_PASSWORD\" \"$AIRFLO
 def role_script() -> str:
     """The create-user job's script as the airflow role renders it (bash -c SCRIPT USERNAME)."""
     with tempfile.TemporaryDirectory() as tmp:
-        run, values, _ = render(Path(tmp), airflow_git_repo="https://git.invalid/dags.git")
-        assert values, run.output[-3000:]
+        rendered = render(Path(tmp), airflow_git_repo="https://git.invalid/dags.git")
+        values = rendered[1]
+        assert values, rendered[0].output[-3000:]
     args = values["createUserJob"]["args"]
     assert args[:2] == ["bash", "-c"], args
     return args[2]

@@ -27,7 +27,7 @@ failed=0
 for venv in "${venvs[@]}"; do
   core=$("$venv/bin/python" -c 'import ansible; print(ansible.__version__)')
   echo "sanity: ansible-core $core"
-  "$repo/scripts/ansible-test-pip.sh" "$venv/bin/python"
+  (cd "$repo" && .venv/bin/python -m tests.support.ansible_test_pip "$venv/bin/python" >/dev/null)
   PATH="$venv/bin:$PATH" ansible-test sanity --local --python "$python_version" --color no "$@" || failed=1
 done
 exit "$failed"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.ansible_test_pip import ensure_pip_bootstrap
 from tests.support.common import REPO_ROOT, VENV_BIN, tool_env
 from tests.support.venvs import ensure_venv
 
@@ -184,7 +185,7 @@ def test_every_admitted_ansible_core_has_a_sanity_and_units_run():
 @pytest.mark.parametrize("requirements", [None, *OLDER_CORES], ids=lambda path: path.stem if path else "venv")
 def test_ansible_test_units_pass_on_the_artifact(installed, requirements):
     bin_dir = ensure_venv(requirements) / "bin" if requirements else VENV_BIN
-    run([str(REPO_ROOT / "scripts" / "ansible-test-pip.sh"), str(bin_dir / "python")], REPO_ROOT, tool_env())
+    ensure_pip_bootstrap(bin_dir / "python")
     tree = installed / "ansible_collections" / "airflow_k8s" / "platform"
     python = "%d.%d" % sys.version_info[:2]
     done = run([str(bin_dir / "ansible-test"), "units", "--venv", "--requirements", "--python", python,
