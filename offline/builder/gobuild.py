@@ -33,7 +33,8 @@ class GoPart:
     tags: list[str] = field(default_factory=list)
     extra_ldflags: list[str] = field(default_factory=list)
     version_variables: dict[str, str] = field(default_factory=dict)
-    replaces: dict[str, str] = field(default_factory=dict)  # module -> version, for modules upstream replaces
+    # module -> version (the same module at that version), or -> "other/module version": what upstream replaces
+    replaces: dict[str, str] = field(default_factory=dict)
     pinned_by: str = "pins.yml"  # where the version comes from, for the error that says it is wrong
 
     def package(self, path: str) -> str:
@@ -93,7 +94,8 @@ def build(part: GoPart, cache: Cache) -> Path:
     info = module_info(part.name, part.module, part.version, cache, log, part.pinned_by)
 
     work = cache.work(part.name)
-    replaces = "".join(f"replace {module} => {module} {version}\n" for module, version in sorted(part.replaces.items()))
+    replaces = "".join(f"replace {module} => {target if ' ' in target else f'{module} {target}'}\n"
+                       for module, target in sorted(part.replaces.items()))
     (work / "go.mod").write_text(f"module airflow-k8s-platform.local/offline/{part.name}\n\ngo 1.22\n\n{replaces}")
     packages = sorted({part.package(path) for path in part.binaries.values()})
     run(part.name, ["go", "get", "-tool", *(f"{package}@{part.version}" for package in packages)], log, env=env,
@@ -131,3 +133,16 @@ def kubernetes_staging_replaces(version: str, cache: Cache, log: Path) -> dict[s
         raise BuildFailed("kubernetes", f"no staging modules found in the go.mod of k8s.io/kubernetes@{version}")
     published = "v0." + version.split(".", 1)[1]
     return {module: published for module in staging}
+
+
+def upstream_replaces(part: str, module: str, version: str, cache: Cache, log: Path) -> dict[str, str]:
+    """The replace directives of module@version's go.mod that point at another module's version (a fork), which a
+    consumer module does not inherit: {"github.com/abbot/go-http-auth": "github.com/containous/go-http-auth v0.4.1-...}.
+    Replacements by a local path are left out (the module zip has no such folder; see kubernetes_staging_replaces)."""
+    info = module_info(part, module, version, cache, log)
+    edit = subprocess.run(["go", "mod", "edit", "-json", info["GoMod"]], capture_output=True, text=True, check=False,
+                          env={**os.environ, **cache.go_env()})
+    if edit.returncode != 0:
+        raise BuildFailed(part, f"`go mod edit -json` could not read the go.mod of {module}@{version}: {edit.stderr.strip()}")
+    return {replace["Old"]["Path"]: f"{replace['New']['Path']} {replace['New']['Version']}"
+            for replace in json.loads(edit.stdout).get("Replace") or [] if replace["New"].get("Version")}

@@ -19,7 +19,10 @@ OFFLINE = Path(__file__).resolve().parent.parent
 PINS = OFFLINE.parent / "pins.yml"
 # What a kind cluster needs, then what the Airflow flow on it needs.
 TARGETS = ("kind", "node-image", "registry-image", "git-server-image", "postgres-image",
-           "helm", "python-base-image", "airflow-image", "git-sync-image", "airflow-chart", "git-ssh-server-image")
+           "helm", "python-base-image", "airflow-image", "git-sync-image", "airflow-chart", "git-ssh-server-image",
+           # Last: only the existing-cluster tests run it, after everything else, and it is the slowest Go part after
+           # Kubernetes: built last, it holds up no cluster.
+           "ingress-controller-image")
 # Debian root file systems, by the targets that need them.
 ROOTFS = {"node": {"node-image"}, "minimal": {"node-image", "registry-image", "git-server-image", "python-base-image"},
           "postgres": {"postgres-image"}, "airflow": {"airflow-image"}, "git": {"git-sync-image", "git-ssh-server-image"}}
@@ -137,6 +140,12 @@ class Plan:
         base = images.imported("debian-git", self.rootfs("git"), self.cache)
         return images.ensure(stack.git_ssh_server(base), self.cache)
 
+    def ingress_controller_image(self) -> str:
+        """Traefik, static, as an unprivileged user: the ingress controller of the tests' stand-in for an existing
+        cluster (its Kubernetes Ingress provider)."""
+        return images.ensure(images.static_binary("traefik", self.part("traefik") / "bin" / "traefik", entrypoint=True,
+                                                  user="65532:65532"), self.cache)
+
     def airflow_chart(self) -> str:
         return str(OFFLINE / self.pins["airflow_chart"]["path"])
 
@@ -187,6 +196,8 @@ class Plan:
         replaces = {}
         if name == "kubernetes":
             replaces = gobuild.kubernetes_staging_replaces(version, self.cache, self.cache.log(name))
+        if pin.pop("follow_replaces", False):
+            replaces = gobuild.upstream_replaces(name, pin["module"], version, self.cache, self.cache.log(name))
         return gobuild.GoPart(name=name, version=version, replaces=replaces, pinned_by=pinned_by, **pin)
 
     @cached_property

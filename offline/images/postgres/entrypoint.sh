@@ -2,7 +2,8 @@
 # Debian's PostgreSQL 15 behind the official postgres image's contract: POSTGRES_PASSWORD
 # (required), POSTGRES_USER (default postgres) and POSTGRES_DB (default: the user's name) make
 # the database on the first start, in PGDATA (default /var/lib/postgresql/data); later starts
-# reuse it. Clients authenticate with scram-sha-256 over the network.
+# reuse it. Clients authenticate with scram-sha-256 over the network. Arguments go to postgres, as the
+# official image's do (-c ssl=on -c ssl_cert_file=... for TLS).
 set -euo pipefail
 
 : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is not set: the database needs a password}"
@@ -26,4 +27,4 @@ if [ ! -s "$data/PG_VERSION" ]; then
   fi
   echo "postgres: made database $database for $user in $data"
 fi
-exec "$bin/postgres" -D "$data"
+exec "$bin/postgres" -D "$data" "$@"
