@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import docker
 import pytest
@@ -104,6 +106,14 @@ def test_a_registry_with_htpasswd_takes_right_credentials(tmp_path, auth_registr
     assert run.rc == 0, run.output
     assert run.result("Show image_ref")["image_ref"].startswith(f"{auth_registry.host}/private@sha256:")
     assert auth_registry.password not in run.output
+    # The login lived in a Docker client config of the run's own: nothing of it stays on disk, and the
+    # user's own ~/.docker is left alone.
+    docker_config = Path.home() / ".docker" / "config.json"
+    assert auth_registry.host not in (docker_config.read_text() if docker_config.exists() else "")
+    assert not list(Path(tempfile.gettempdir()).glob("airflow-k8s-docker-config.*"))
+    again = build(tmp_path, auth_registry.host, base_image, image_name="private",
+                  image_registry_username=auth_registry.username, image_registry_password=auth_registry.password)
+    assert again.rc == 0 and again.changed == 0, [task["name"] for task in again.tasks if task["result"].get("changed")]
 
 
 def test_wrong_registry_credentials_are_one_clear_line(tmp_path, auth_registry, base_image):
