@@ -2,18 +2,33 @@
 
 The image comes from the run's conf (``{"image": "registry/first-script@sha256:..."}``), which
 the dag_run stage sets to the digest it just pushed; without it, from the Airflow Variable
-``first_script_image``. gitSync delivers this file from the repository's ``dags/`` folder.
+``first_script_image``. A private registry's pull Secrets come from the conf too
+(``"image_pull_secrets": "name,name"``, the ones the airflow role keeps), never from this file.
+gitSync delivers this file from the repository's ``dags/`` folder.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from airflow.providers.cncf.kubernetes.backcompat.backwards_compat_converters import convert_image_pull_secrets
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG
 from kubernetes.client import models as k8s
 
 IMAGE = "{{ dag_run.conf.get('image') or var.value.get('first_script_image', '') }}"
+
+
+class ConfPullSecretsPodOperator(KubernetesPodOperator):
+    """A KubernetesPodOperator whose pod pulls with the Secrets the run's conf names (image_pull_secrets,
+    comma-separated): the operator does not template that argument, so it is read here, with the templates."""
+
+    def render_template_fields(self, context, jinja_env=None):
+        super().render_template_fields(context, jinja_env)
+        names = (context["dag_run"].conf or {}).get("image_pull_secrets")
+        if names:
+            self.image_pull_secrets = convert_image_pull_secrets(names)
+
 
 with DAG(
     dag_id="first_script",
@@ -24,7 +39,7 @@ with DAG(
     max_active_runs=1,
     tags=["airflow_k8s.platform"],
 ):
-    KubernetesPodOperator(
+    ConfPullSecretsPodOperator(
         task_id="run_first_script",
         name="first-script",
         # No namespace: the operator uses the namespace Airflow itself runs in.

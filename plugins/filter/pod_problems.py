@@ -19,7 +19,9 @@ description:
     with C(unable to freeze), exit 128, and each ran on a later try). A container of a failed pod that exited
     non-zero is stuck at once, since nothing restarts it.
   - A container that waits to be created (an image it can't pull, a Secret or ConfigMap that is missing) is stuck
-    once its pod has been trying for O(grace) seconds; an image name that is not valid, at once.
+    once its pod has been trying for O(grace) seconds; an image name that is not valid, at once, and so is an image
+    pull that the registry refused (401 or 403, its credentials) or whose TLS this node does not trust (x509), since
+    neither cures itself by waiting.
   - A crash loop is not always shown as one. Between restarts the kubelet may leave a container's state at the
     exit that ended it (measured on kind for a failing init container, C(terminated) for the whole back-off and
     C(waiting) with reason C(CrashLoopBackOff) for about a second before each new try); the restart count says how
@@ -82,11 +84,16 @@ _value:
 
 from datetime import datetime, timezone
 
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.tool_failure import failure_kind
+
 # Waiting reasons of a container that can't be created until its pod spec changes.
 NEVER = frozenset(("InvalidImageName", "ErrImageNeverPull"))
 # Waiting reasons of a container not created yet, which the kubelet retries: an image it could not pull, a Secret
 # or ConfigMap it could not find. No restart is counted for them, so the pod's age tells how long it has tried.
 NOT_CREATED = frozenset(("ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "CreateContainerError"))
+PULLING = frozenset(("ErrImagePull", "ImagePullBackOff"))
+# How a registry's answer reads when no retry will change it: credentials refused, a certificate not trusted.
+PULL_WONT_CURE = frozenset(("refused", "tls"))
 
 
 def _time(text):
@@ -121,6 +128,8 @@ def _stuck(container, pod_failed, pod_age, failures, grace):
         if pod_failed or restarts + 1 >= failures:
             return waiting.get("reason") or ended.get("reason") or "Error", _how_it_failed(ended, restarts)
         return None
+    if waiting.get("reason") in PULLING and failure_kind(waiting.get("message")) in PULL_WONT_CURE:
+        return waiting["reason"], waiting.get("message", "")
     if waiting.get("reason") in NOT_CREATED and pod_age >= grace:
         return waiting["reason"], waiting.get("message", "")
     return None

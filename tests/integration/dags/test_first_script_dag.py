@@ -28,7 +28,7 @@ dag = bag.get_dag("first_script")
 task = dag.get_task("run_first_script")
 
 class Run:
-    conf = {"image": sys.argv[2]}
+    conf = json.loads(sys.argv[2])
 
 class Variables:
     def get(self, key, default=None):
@@ -39,12 +39,21 @@ task.render_template_fields(context)
 pod = task.build_pod_request_obj(dry_run=True)
 print(json.dumps({"dag_ids": sorted(bag.dag_ids), "pod": ApiClient().sanitize_for_serialization(pod)}))
 """
+PULL_SECRETS = "airflow-registry-credentials,site-mirror"
 
 IMAGE = "localhost:5001/first-script@sha256:" + "ab" * 32
 
 
+def build_pod(venv, env, conf: dict) -> dict:
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", BUILD_POD, str(REPO_ROOT / "dags"), json.dumps(conf)],
+                          capture_output=True, text=True, env=env, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def pods(tmp_path_factory):
+    """The pod the task builds for a run whose conf names only the image, and for one that names pull Secrets too."""
     venv = ensure_airflow_venv()
     home = tmp_path_factory.mktemp("airflow-home")
     env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW__CORE__LOAD_EXAMPLES="False",
@@ -53,10 +62,13 @@ def built(tmp_path_factory):
     migrated = subprocess.run([str(venv / "bin" / "airflow"), "db", "migrate"], capture_output=True, text=True,
                               env=env, check=False, timeout=300)
     assert migrated.returncode == 0, migrated.stderr[-3000:]
-    done = subprocess.run([str(venv / "bin" / "python"), "-c", BUILD_POD, str(REPO_ROOT / "dags"), IMAGE],
-                          capture_output=True, text=True, env=env, check=False, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return (build_pod(venv, env, {"image": IMAGE}),
+            build_pod(venv, env, {"image": IMAGE, "image_pull_secrets": PULL_SECRETS}))
+
+
+@pytest.fixture(scope="module")
+def built(pods):
+    return pods[0]
 
 
 def test_the_dag_imports_without_errors(built):
@@ -85,3 +97,12 @@ def test_the_pod_is_locked_down(built):
     assert security["capabilities"]["drop"] == ["ALL"]
     assert container["resources"]["limits"] == {"cpu": "250m", "memory": "128Mi"}
     assert container["resources"]["requests"] == {"cpu": "50m", "memory": "64Mi"}
+
+
+def test_the_pod_pulls_with_the_secrets_the_conf_names_and_with_none_without(pods):
+    plain, private = pods
+    assert "import_errors" not in private, private
+    kubernetes_validate.validate(private["pod"], "1.35", strict=True)
+    assert private["pod"]["spec"]["imagePullSecrets"] == [{"name": "airflow-registry-credentials"},
+                                                          {"name": "site-mirror"}]
+    assert not plain["pod"]["spec"].get("imagePullSecrets")

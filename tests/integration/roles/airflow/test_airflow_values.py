@@ -3,6 +3,8 @@ its own Kubernetes objects validate, and bad input stops it with its own words."
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import subprocess
 
@@ -122,6 +124,12 @@ def test_the_admin_user_job_follows_the_keys_secret(tmp_path):
      "The gitSync image 'registry.k8s.io/git-sync/git-sync' has no tag: the chart needs repository:tag"),
     ({"airflow_chart_version": "1.15.0"},
      "The role's values are checked against chart versions 1.21.0, 1.22.0, not 1.15.0"),
+    ({"airflow_git_ssh_key_secret": "git-key", "airflow_git_ssh_private_key": "KEY", "airflow_git_known_hosts": "h k"},
+     "Both airflow_git_ssh_key_secret and airflow_git_ssh_private_key are set: give the key itself"),
+    ({"airflow_git_ssh_private_key": "KEY", "airflow_git_known_hosts": ""},
+     "airflow_git_ssh_private_key is set but airflow_git_known_hosts is empty: pin the git server's host keys"),
+    ({"airflow_registry_credentials": [{"registry": "r.example", "username": "u"}]},
+     "Validation of arguments failed"),
 ])
 def test_bad_input_stops_the_role_with_its_own_words(tmp_path, variables, message):
     run, _values, _objects = render(tmp_path, "kind", **variables)
@@ -136,3 +144,31 @@ def test_an_image_reference_no_registry_takes_stops_the_role_in_one_line_that_na
         "image_reference' failed: image reference 'localhost:5001/Git-Sync:v4': the repository 'Git-Sync' must be lowercase"
     ), run.failure
     assert "\n" not in run.failure and "Traceback" not in run.output
+
+
+def test_the_example_inventorys_secrets_reach_the_chart_by_name_only(tmp_path):
+    """The registry credential, the git deploy key and the database URL come from the vault: the role keeps each in a
+    Secret of its own (the pull Secret as the kubelet reads it), and the chart values only name them."""
+    vault = {"vault_image_registry_password": "pull-pw-61f2", "vault_git_deploy_key": "-----KEY 8c1e-----",
+             "vault_database_password": "db-pw-77a0", "vault_airflow_admin_password": "admin-pw-5d3b"}
+    run, values, objects = render(tmp_path, "example", **vault)
+    assert run.rc == 0, run.output
+    assert values["imagePullSecrets"] == ["airflow-registry-credentials"]
+    assert values["dags"]["gitSync"]["sshKeySecret"] == "airflow-git-ssh"
+    assert values["data"]["metadataSecretName"] == "airflow-metadata-connection"
+    assert values["volumeMounts"] == [{"name": "database-ca", "mountPath": "/opt/airflow/database-ca", "readOnly": True}]
+    assert values["volumes"][0]["configMap"]["name"] == "airflow-database-ca"
+    rendered = (tmp_path / "values.yml").read_text()
+    assert not [secret for secret in vault.values() if secret in rendered]
+
+    by_name = {(obj["kind"], obj["metadata"]["name"]): obj for obj in objects}
+    pull = by_name["Secret", "airflow-registry-credentials"]
+    assert pull["type"] == "kubernetes.io/dockerconfigjson"
+    auths = json.loads(base64.b64decode(pull["data"][".dockerconfigjson"]))["auths"]
+    assert auths["registry.example.com"]["username"] == "ci-pusher"
+    assert base64.b64decode(auths["registry.example.com"]["auth"]).decode() == "ci-pusher:pull-pw-61f2"
+    key = base64.b64decode(by_name["Secret", "airflow-git-ssh"]["data"]["gitSshKey"]).decode()
+    assert key == "-----KEY 8c1e-----\n"
+    url = base64.b64decode(by_name["Secret", "airflow-metadata-connection"]["data"]["connection"]).decode()
+    assert url.endswith("@db.example.com:5432/airflow?sslmode=verify-full&sslrootcert=/opt/airflow/database-ca/ca.crt")
+    assert by_name["ConfigMap", "airflow-database-ca"]["data"]["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")

@@ -48,6 +48,35 @@ class TestPodProblems:
             {"pod": "scheduler-0", "container": "scheduler", "init": False, "reason": "ErrImagePull",
              "message": "failed to resolve reference \"x\": not found"}]
 
+    @pytest.mark.parametrize("message", [
+        # What the kubelet said on the stand-in cluster (tests/support/standin.py): a pull Secret with a wrong
+        # password, and a registry whose CA the nodes were never given.
+        'failed to pull and unpack image "registry.standin.test:5000/mirror/airflow@sha256:70ae": failed to resolve'
+        ' reference "registry.standin.test:5000/mirror/airflow@sha256:70ae": unexpected status from HEAD request to'
+        ' https://registry.standin.test:5000/v2/mirror/airflow/manifests/sha256:70ae: 401 Unauthorized',
+        'failed to pull and unpack image "registry-untrusted.standin.test:5000/data-team/first-script@sha256:7041":'
+        ' failed to resolve reference "registry-untrusted.standin.test:5000/data-team/first-script@sha256:7041":'
+        ' failed to do request: Head "https://registry-untrusted.standin.test:5000/v2/data-team/first-script/'
+        'manifests/sha256:7041": tls: failed to verify certificate: x509: certificate signed by unknown authority',
+    ])
+    def test_a_pull_the_registry_refused_or_the_node_does_not_trust_at_once(self, message):
+        started = pod("api-0", "Pending", False, init=[waiting("wait-for-airflow-migrations", "ErrImagePull", message)])
+        started["status"]["startTime"] = "2026-12-02T21:00:00Z"
+        assert pod_problems([started], now="2026-12-02T21:00:05Z") == [
+            {"pod": "api-0", "container": "wait-for-airflow-migrations", "init": True, "reason": "ErrImagePull",
+             "message": message}]
+        # In the back-off between tries it is the same answer.
+        started["status"]["initContainerStatuses"] = [waiting("wait-for-airflow-migrations", "ImagePullBackOff",
+                                                              "Back-off pulling image: ErrImagePull: " + message)]
+        assert pod_problems([started], now="2026-12-02T21:00:05Z")[0]["reason"] == "ImagePullBackOff"
+
+    def test_a_registry_that_does_not_answer_yet_gets_the_grace(self):
+        started = pod("api-0", "Pending", False, containers=[waiting(
+            "api", "ErrImagePull", 'failed to do request: Head "https://r.example:5000/v2/": dial tcp 10.0.0.9:5000:'
+            ' connect: connection refused')])
+        started["status"]["startTime"] = "2026-12-02T21:00:00Z"
+        assert pod_problems([started], now="2026-12-02T21:00:30Z") == []
+
     def test_an_image_name_that_is_not_valid_at_once(self):
         started = pod("api-0", "Pending", False, containers=[waiting("api", "InvalidImageName", "bad name")])
         started["status"]["startTime"] = "2026-12-02T21:00:00Z"
