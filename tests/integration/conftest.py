@@ -13,10 +13,12 @@ from tests.support.helm import ensure_helm
 from tests.support.helm_mirror import HelmMirror
 from tests.support.kind import Cluster
 from tests.support.registry import Registry
+from tests.support.standin import StandIn
 
 
-# The session's clusters, in the order their tests run; each is removed by the one test marked ends(<its fixture>).
-SHARED_CLUSTERS = ("shared_cluster", "demo")
+# The session's clusters, in the order their tests run; each is removed by the one test marked ends(<its fixture>),
+# or at the end of the session. The stand-in goes last: its ingress controller is the offline build's last part.
+SHARED_CLUSTERS = ("shared_cluster", "demo", "standin")
 
 
 def run_order(item) -> int:
@@ -142,3 +144,15 @@ def shared_cluster(tmp_path_factory, docker_client):
         yield made
     finally:
         made.destroy()
+
+
+@pytest.fixture(scope="session")
+def standin(tmp_path_factory, docker_client):
+    """A stand-in for an existing cluster (tests/support/standin.py): three kind nodes the kind_cluster role did
+    not make, with a registry that wants a password over TLS, gitSync over SSH, PostgreSQL with TLS and a TLS
+    ingress beside or in it. The example inventory deploys on it (test_example_inventory)."""
+    made = StandIn(tmp_path_factory.mktemp("standin"), docker_client)
+    try:
+        yield _provide(made.start)
+    finally:
+        made.stop()

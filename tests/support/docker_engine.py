@@ -35,3 +35,12 @@ def drop_references(client: docker.DockerClient, reference: str, prefix: str) ->
                 client.images.remove(name)
             except docker.errors.ImageNotFound:
                 pass  # went with the last tag of its repository
+
+
+def run_on_network(client: docker.DockerClient, image: str, name: str, network: str = "kind",
+                   aliases: tuple[str, ...] = (), **kwargs) -> docker.models.containers.Container:
+    """Start a container on a Docker network (kind's, by default) that a cluster's nodes are on, reachable from the
+    nodes and their pods by its name and by ``aliases`` (Docker's own DNS answers for both), as a server beside a
+    cluster is."""
+    endpoint = {network: client.api.create_endpoint_config(aliases=list(aliases))}
+    return client.containers.run(image, name=name, detach=True, network=network, networking_config=endpoint, **kwargs)
