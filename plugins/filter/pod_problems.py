@@ -26,6 +26,9 @@ description:
     exit that ended it (measured on kind for a failing init container, C(terminated) for the whole back-off and
     C(waiting) with reason C(CrashLoopBackOff) for about a second before each new try); the restart count says how
     many tries came before, either way.
+  - A pod the scheduler can place on no node (not enough CPU or memory for its requests, a node selector or taint
+    nothing matches) is stuck once it has been unschedulable for O(unschedulable_grace) seconds, named with the
+    scheduler's own reason; a shorter wait leaves time for a cluster autoscaler to add a node.
   - A pod that is being deleted is left out. A rollout's old pod, or one of a release just uninstalled, ends with
     phase Failed when a container of it is killed at the end of its grace period, and that is no fault.
 positional: _input
@@ -43,6 +46,10 @@ options:
     description: Seconds since the pod started after which a container still waiting to be created is stuck.
     type: int
     default: 60
+  unschedulable_grace:
+    description: Seconds a pod may stay unschedulable before it is stuck.
+    type: int
+    default: 300
   now:
     description: The time to measure the pod's age against, as Kubernetes writes it (C(2026-12-02T21:02:08Z)); the
       current time when empty.
@@ -75,7 +82,8 @@ _value:
       description: Whether it is an init container.
       type: bool
     reason:
-      description: Kubernetes' reason, such as ImagePullBackOff, CrashLoopBackOff, RunContainerError or Error.
+      description: Kubernetes' reason, such as ImagePullBackOff, CrashLoopBackOff, RunContainerError, Error or
+        Unschedulable (then the container is empty).
       type: str
     message:
       description: How it failed, such as C(exited 1 after 2 restarts), or the runtime's or kubelet's own message.
@@ -135,7 +143,18 @@ def _stuck(container, pod_failed, pod_age, failures, grace):
     return None
 
 
-def pod_problems(pods, failures=3, grace=60, now=""):
+def _unschedulable(status, now, grace):
+    """The scheduler's message when it has found no node for the pod for ``grace`` seconds, else None."""
+    condition = next((c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), {})
+    if condition.get("status") != "False" or condition.get("reason") != "Unschedulable":
+        return None
+    since = condition.get("lastTransitionTime")
+    if since and (now - _time(since)).total_seconds() < grace:
+        return None
+    return " ".join(str(condition.get("message", "")).split())
+
+
+def pod_problems(pods, failures=3, grace=60, unschedulable_grace=300, now=""):
     now = _time(now) if now else datetime.now(timezone.utc)
     problems = []
     for pod in pods or []:
@@ -144,6 +163,11 @@ def pod_problems(pods, failures=3, grace=60, now=""):
         if pod.get("metadata", {}).get("deletionTimestamp"):
             continue
         status = pod.get("status") or {}
+        unschedulable = _unschedulable(status, now, int(unschedulable_grace))
+        if unschedulable is not None:
+            problems.append({"pod": name, "container": "", "init": False, "reason": "Unschedulable",
+                             "message": unschedulable})
+            continue
         pod_failed, pod_age = status.get("phase") == "Failed", _age(pod, now)
         for init, key in ((True, "initContainerStatuses"), (False, "containerStatuses")):
             for container in status.get(key) or []:

@@ -16,7 +16,6 @@ import io
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -30,10 +29,10 @@ import requests
 from ansible_collections.airflow_k8s.platform.plugins.module_utils.image_reference import parse as parse_image
 
 from tests.support.ansible_run import run_playbook, start_playbook
-from tests.support.common import REPO_ROOT, wait_for
+from tests.support.common import wait_for
 from tests.support.helm import ensure_helm
 from tests.support.kind import Cluster
-from tests.support.offline import built
+from tests.support.ssh_git import start_ssh_git_server
 
 # A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
 pytestmark = pytest.mark.cluster
@@ -362,43 +361,12 @@ def test_reinstalls_keep_the_keys_and_what_they_encrypt_and_a_new_password_logs_
 
 # -- gitSync over SSH ------------------------------------------------------------------------------
 
-def keygen(path) -> str:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True)
-    path.chmod(0o644)  # read by the server's unprivileged user: the test's throwaway keys
-    return path.with_suffix(".pub").read_text().strip()
-
-
 @pytest.fixture(scope="module")
 def ssh_git_server(cluster, tmp_path_factory, docker_client):
-    """A git server speaking SSH (the image offline/build.py makes from Debian's openssh-server and
-    git) on the cluster's network, serving this checkout's dags/ to one deploy key."""
-    image = built("git-ssh-server-image")["git-ssh-server-image"]
-    root = tmp_path_factory.mktemp("ssh-git")
-    (root / "keys").mkdir()
-    host_key = keygen(root / "keys" / "host_key")
-    deploy_key = keygen(root / "keys" / "deploy_key")
-    keygen(root / "keys" / "other_key")
-    (root / "ssh").mkdir()
-    shutil.copy(root / "keys" / "host_key", root / "ssh" / "host_key")
-    (root / "ssh" / "authorized_keys").write_text(deploy_key + "\n")
-    work = root / "work"
-    shutil.copytree(REPO_ROOT / "dags", work / "dags", ignore=shutil.ignore_patterns("__pycache__"))
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
-    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
-    subprocess.run(git + ["-C", str(work), "add", "-A"], check=True)
-    subprocess.run(git + ["-C", str(work), "commit", "-q", "-m", "dags"], check=True)
-    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(root / "git" / "dags.git")], check=True)
-    name = f"{cluster.name}-git-ssh"
-    container = docker_client.containers.run(
-        image, name=name, detach=True, network="kind",
-        volumes={str(root / "ssh"): {"bind": "/srv/ssh", "mode": "ro"},
-                 str(root / "git"): {"bind": "/srv/git", "mode": "ro"}})
-    try:
-        wait_for("the SSH git server", lambda: "Server listening" in container.logs().decode(), timeout=30)
-        yield {"url": f"ssh://git@{name}:2222/srv/git/dags.git", "known_hosts": f"[{name}]:2222 {host_key}",
-               "keys": root / "keys"}
-    finally:
-        container.remove(force=True)
+    """The SSH git server (tests/support/ssh_git.py) on the cluster's network, serving this checkout's dags/."""
+    server = start_ssh_git_server(docker_client, tmp_path_factory.mktemp("ssh-git"), f"{cluster.name}-git-ssh")
+    yield {"url": server.url, "known_hosts": server.known_hosts, "keys": server.keys}
+    server.stop()
 
 
 def with_ssh_secret(cluster: Cluster, namespace: str, key_file) -> None:

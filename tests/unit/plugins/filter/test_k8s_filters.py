@@ -77,6 +77,27 @@ class TestPodProblems:
         started["status"]["startTime"] = "2026-12-02T21:00:00Z"
         assert pod_problems([started], now="2026-12-02T21:00:30Z") == []
 
+    def test_a_pod_no_node_can_take_once_the_scheduler_has_tried_for_five_minutes(self):
+        # As the scheduler left six installs' pods on a two-core kind node: their CPU requests did not fit.
+        waiting_pod = pod("airflow-scheduler-7c7b", "Pending", False)
+        waiting_pod["status"]["conditions"] = [{
+            "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "lastTransitionTime": "2026-12-06T03:18:00Z",
+            "message": "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, preemption: 0/1 "
+                       "nodes are available: 1 No preemption victims found for incoming pod."}]
+        assert pod_problems([waiting_pod], now="2026-12-06T03:22:59Z") == []
+        assert pod_problems([waiting_pod], now="2026-12-06T03:23:00Z") == [
+            {"pod": "airflow-scheduler-7c7b", "container": "", "init": False, "reason": "Unschedulable",
+             "message": waiting_pod["status"]["conditions"][0]["message"]}]
+        assert pod_problems([waiting_pod], unschedulable_grace=60, now="2026-12-06T03:19:00Z")[0]["reason"] == \
+            "Unschedulable"
+
+    def test_a_scheduled_pod_is_no_scheduling_problem(self):
+        placed = pod("api-0", "Pending", False)
+        placed["status"]["conditions"] = [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2026-12-06T03:18:00Z"}]
+        assert pod_problems([placed], now=self.LATER) == []
+
     def test_an_image_name_that_is_not_valid_at_once(self):
         started = pod("api-0", "Pending", False, containers=[waiting("api", "InvalidImageName", "bad name")])
         started["status"]["startTime"] = "2026-12-02T21:00:00Z"
