@@ -1,14 +1,17 @@
-"""How often the create-user job fails on a new database, with one try and with the role's retries (issue 22).
+"""How often the create-user job or the API server fails on a new database, with the job as one plain try
+and as the airflow role renders it (issue 22).
 
 On a new database the chart starts everything at once: the migrations job, the API server (after its
 wait-for-migrations init container), the scheduler and the create-user job. The API server writes the
-FAB auth manager's roles and permissions while `airflow users create` writes the same rows, and one of
-the two may fail on a unique key (`ab_permission_view_role_permission_view_id_role_id_uq`): a job whose
-one try fails restarts its container, which a first deploy must not do. Each round here starts the same
+FAB auth manager's roles and permissions as it starts, while `airflow users create` writes the same rows,
+and either may fail on a unique key (`ab_permission_view_role_permission_view_id_role_id_uq`): in a
+cluster the loser's container restarts, which a first deploy must not do. Each round here starts the same
 four on a new database in the Docker Engine, with the Airflow and PostgreSQL images the offline build
-makes, and runs the create-user script two ways: as one try (the baseline), and as the airflow role
-renders it (retries inside the container). Prints, per way, the rounds whose script failed and the
-rounds a retry cured. Needs a Docker Engine; the offline build makes the images if they are not cached.
+makes (the API server by the name the chart's Service gives it), and runs the create-user script two
+ways: as one try (the baseline), and as the airflow role renders it (it waits for the API server's
+health, then tries a few times). Prints, per way, the rounds in which the job or the API server failed,
+and the rounds a retry cured. Needs a Docker Engine; the offline build makes the images if they are not
+cached.
 
     .venv/bin/python benchmarks/create_user_race.py [ROUNDS]
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -37,19 +41,40 @@ ONE_TRY = (f"{WAIT} && printf '%s\\n%s\\n' \"$AIRFLOW_ADMIN_PASSWORD\" \"$AIRFLO
            "--firstname Airflow --lastname Admin")
 
 
-def role_script() -> str:
-    """The create-user job's script as the airflow role renders it (bash -c SCRIPT USERNAME)."""
+def role_script() -> list[str]:
+    """The create-user job's script and its arguments as the airflow role renders them (bash -c SCRIPT USERNAME
+    HEALTH_URL)."""
     with tempfile.TemporaryDirectory() as tmp:
         rendered = render(Path(tmp), airflow_git_repo="https://git.invalid/dags.git")
         values = rendered[1]
         assert values, rendered[0].output[-3000:]
     args = values["createUserJob"]["args"]
     assert args[:2] == ["bash", "-c"], args
-    return args[2]
+    return args[2:]
 
 
-def one_round(client: docker.DockerClient, images: dict, network: str, script: str) -> tuple[int, str]:
-    """(the script's exit code, its log) for one new database with everything started at once."""
+# The chart's API server Service for the role's default release name: the name the role's script asks.
+API_SERVER = "airflow-api-server"
+
+
+def api_server_failed(api) -> bool:
+    """Whether the API server exited (in a cluster: restarted) before it answered its health check."""
+    for _attempt in range(120):
+        api.reload()
+        if api.status == "exited":
+            return True
+        address = next(iter(api.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"]
+        try:
+            urllib.request.urlopen(f"http://{address}:8080/api/v2/monitor/health", timeout=5)
+            return False
+        except OSError:
+            time.sleep(2)
+    return True
+
+
+def one_round(client: docker.DockerClient, images: dict, network: str, command: list[str]) -> tuple[int, str, bool]:
+    """(the script's exit code, its log, whether the API server failed) for one new database with everything
+    started at once."""
     database = "r" + uuid.uuid4().hex[:8]
     client.containers.get("race-postgres").exec_run(["psql", "-U", "postgres", "-c", f"CREATE DATABASE {database}"])
     env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://postgres:{PASSWORD}@race-postgres/{database}",
@@ -58,16 +83,16 @@ def one_round(client: docker.DockerClient, images: dict, network: str, script: s
            "AIRFLOW__API__SECRET_KEY": uuid.uuid4().hex, "AIRFLOW_ADMIN_PASSWORD": PASSWORD}
     started = []
     try:
-        def start(command: list[str]):
-            started.append(client.containers.run(images["airflow-image"], command, environment=env, network=network,
-                                                 detach=True))
+        def start(argv: list[str], name: str | None = None):
+            started.append(client.containers.run(images["airflow-image"], argv, environment=env, network=network,
+                                                 name=name, detach=True))
             return started[-1]
-        job = start(["bash", "-c", script, "admin"])
+        job = start(["bash", "-c", *command])
         start(["airflow", "db", "migrate"])
-        start(["bash", "-c", f"{WAIT} && exec airflow api-server"])
+        api = start(["bash", "-c", f"{WAIT} && exec airflow api-server"], name=API_SERVER)
         start(["bash", "-c", f"{WAIT} && exec airflow scheduler"])
         code = job.wait(timeout=900)["StatusCode"]
-        return code, job.logs().decode(errors="replace")
+        return code, job.logs().decode(errors="replace"), api_server_failed(api)
     finally:
         for container in started:
             container.remove(force=True)
@@ -82,19 +107,20 @@ def main() -> int:
                                      environment={"POSTGRES_PASSWORD": PASSWORD}, detach=True)
     try:
         time.sleep(5)
-        ways = {"one try (baseline)": ONE_TRY, "the role's retries": role_script()}
-        for way, script in ways.items():
+        ways = {"one try (baseline)": [ONE_TRY, "admin"], "the role's script": role_script()}
+        for way, command in ways.items():
             failed = cured = 0
             for number in range(1, rounds + 1):
-                code, log = one_round(client, images, network.name, script)
+                code, log, api_failed = one_round(client, images, network.name, command)
                 retried = "failed (try 1 of" in log
-                failed += code != 0
+                failed += code != 0 or api_failed
                 cured += code == 0 and retried
                 cause = next((line for line in log.splitlines() if "UniqueViolation" in line), "")
-                print(f"{way}, round {number}: exit {code}{', a retry cured it' if code == 0 and retried else ''}"
-                      f"{': ' + cause[:160] if cause else ''}", flush=True)
-            print(f"== {way}: {failed} of {rounds} rounds failed (a container restart in a deploy),"
-                  f" {cured} cured by a retry", flush=True)
+                print(f"{way}, round {number}: job exit {code}{', a retry cured it' if code == 0 and retried else ''}"
+                      f"{', the API server failed' if api_failed else ''}{': ' + cause[:160] if cause else ''}",
+                      flush=True)
+            print(f"== {way}: {failed} of {rounds} rounds had a failed job or API server (a container restart in a"
+                  f" deploy), {cured} cured by a retry", flush=True)
     finally:
         postgres.remove(force=True)
         network.remove()

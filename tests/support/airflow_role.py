@@ -17,16 +17,23 @@ KIND_DATABASE = {"kind_cluster_database_url": "postgresql://airflow:secret@airfl
 
 
 def render(tmp_path, inventory=None, **variables):
-    """Run the role's render step; returns the run, the chart values and the objects it would apply."""
+    """Run the role's render step; returns the run, the chart values and the objects it would apply (and leaves
+    the names of the Secrets it would look up in tmp_path/looked_up.yml, for looked_up())."""
     tasks = [
         {"name": "Render",
-         "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow", "tasks_from": "render"}},
+         "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow", "tasks_from": "render",
+                                          "public": True}},
         {"name": "Write the values", "ansible.builtin.copy": {
             "content": "{{ airflow_rendered_values | to_nice_yaml }}", "dest": str(tmp_path / "values.yml"),
             "mode": "0600"}},
         {"name": "Write the objects", "ansible.builtin.copy": {
             "content": "{{ airflow_rendered_objects | to_nice_yaml }}", "dest": str(tmp_path / "objects.yml"),
             "mode": "0600"}},
+        # What the role looks up on the cluster before it installs (Secrets made out of band), as the role itself
+        # resolves it from its input: read by looked_up(), never from the role's vars file.
+        {"name": "Write the Secrets the role looks up", "ansible.builtin.copy": {
+            "content": "{{ airflow_existing_secrets | selectattr('name') | map(attribute='name') | list | to_yaml }}",
+            "dest": str(tmp_path / "looked_up.yml"), "mode": "0600"}},
     ]
     if inventory == "kind":
         tasks.insert(0, {"name": "Publish kind_cluster_published", "ansible.builtin.include_role": {
@@ -38,3 +45,8 @@ def render(tmp_path, inventory=None, **variables):
         return run, None, None
     return (run, yaml.safe_load((tmp_path / "values.yml").read_text()),
             yaml.safe_load((tmp_path / "objects.yml").read_text()))
+
+
+def looked_up(tmp_path) -> set[tuple[str, str]]:
+    """The Secrets the last render() in tmp_path would look up before install (made out of band, not by the role)."""
+    return {("Secret", name) for name in yaml.safe_load((tmp_path / "looked_up.yml").read_text()) or []}

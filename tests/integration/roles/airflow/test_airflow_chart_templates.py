@@ -7,26 +7,18 @@ or looked up by the role before install. For every inventory and every executor 
 from __future__ import annotations
 
 import subprocess
+import urllib.parse
 
 import kubernetes_validate
 import pytest
 import yaml
 
-from tests.support.airflow_role import INVENTORIES, KUBERNETES_VERSION, render
+from tests.support.airflow_role import INVENTORIES, KUBERNETES_VERSION, looked_up, render
 from tests.support.common import REPO_ROOT
 from tests.support.pod_checks import pod_specs, referenced, resource_gaps, restricted_violations
 
 CHART = REPO_ROOT / "offline" / "charts" / "airflow-1.21.0"
 EXECUTORS = ["LocalExecutor", "CeleryExecutor", "KubernetesExecutor", "CeleryExecutor,KubernetesExecutor"]
-
-
-def looked_up(inventory):
-    """The Secrets the role looks up before install (airflow_existing_secrets): those the inventory names."""
-    role_vars = yaml.safe_load((REPO_ROOT / "roles" / "airflow" / "vars" / "main.yml").read_text(encoding="utf-8"))
-    given = yaml.safe_load((REPO_ROOT / "inventories" / inventory / "group_vars" / "all" / "main.yml").read_text(
-        encoding="utf-8"))
-    return {("Secret", given[secret["variable"]]) for secret in role_vars["airflow_existing_secrets"]
-            if given.get(secret["variable"])}
 
 
 def template(helm, tmp_path):
@@ -55,7 +47,7 @@ def test_what_the_chart_makes_from_the_roles_values_passes_what_a_cluster_checks
     variables = {"airflow_executor": executor}
     if "KubernetesExecutor" in executor:
         variables["airflow_logs_persistence"] = True
-    run, _values, role_objects = render(tmp_path, inventory, **variables)
+    run, values, role_objects = render(tmp_path, inventory, **variables)
     assert run.rc == 0, run.failure or run.output
 
     linted = subprocess.run([str(helm), "lint", "--strict", str(CHART), "--kube-version", KUBERNETES_VERSION,
@@ -73,10 +65,17 @@ def test_what_the_chart_makes_from_the_roles_values_passes_what_a_cluster_checks
     for name, spec in pods:
         found = restricted_violations(spec) + resource_gaps(spec) + [
             f"needs {kind} {ref}, which nothing makes or looks up" for kind, ref in
-            sorted(referenced(spec) - made - looked_up(inventory))]
+            sorted(referenced(spec) - made - looked_up(tmp_path))]
         if found:
             problems[name] = found
     assert problems == {}
+
+    # The create-user job waits for the API server's health by its Service's name (values.yml.j2): a Service
+    # the chart makes, on that port.
+    health = urllib.parse.urlsplit(values["createUserJob"]["args"][4])
+    services = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Service"}
+    assert health.hostname in services, (health, sorted(services))
+    assert health.port in [port["port"] for port in services[health.hostname]["spec"]["ports"]], health
 
 
 def test_the_pod_checks_can_fail(tmp_path, helm):
