@@ -150,7 +150,8 @@ def shared_cluster(tmp_path_factory, docker_client):
 def standin(tmp_path_factory, docker_client):
     """A stand-in for an existing cluster (tests/support/standin.py): three kind nodes the kind_cluster role did
     not make, with a registry that wants a password over TLS, gitSync over SSH, PostgreSQL with TLS and a TLS
-    ingress beside or in it. The example inventory deploys on it (test_example_inventory)."""
+    ingress beside or in it. The example inventory deploys on it (test_example_inventory), whose last test removes
+    it (marked ends("standin")); removing it here again, at the end, is for a session that stopped before."""
     made = StandIn(tmp_path_factory.mktemp("standin"), docker_client)
     try:
         yield _provide(made.start)

@@ -151,6 +151,11 @@ class StandIn:
                     file.unlink()
                 folder.rmdir()
 
+    @property
+    def host_trust(self) -> list[Path]:
+        """The folders under /etc/docker/certs.d that make this host's Docker Engine trust the stand-in's registries."""
+        return list(self._trusted_on_host)
+
     # -- the cluster ----------------------------------------------------------------------------------
 
     def _create_cluster(self) -> None:

@@ -27,8 +27,8 @@ import yaml
 
 from tests.support.common import REPO_ROOT, VENV_BIN, tool_env
 from tests.support.offline import built
-from tests.support.standin import API_HOST, DATABASE_HOST, REGISTRY_HOST, STANDIN_CONTEXT, UNTRUSTED_REGISTRY_HOST, \
-    StandIn, wait_until_served
+from tests.support.standin import API_HOST, DATABASE_HOST, HOSTS_MARK, REGISTRY_HOST, STANDIN_CONTEXT, \
+    UNTRUSTED_REGISTRY_HOST, StandIn, wait_until_served
 
 # A kind cluster and the offline build: after the tests that need neither, and after the demo's (conftest.py).
 pytestmark = pytest.mark.cluster
@@ -423,3 +423,21 @@ def test_a_database_that_refuses_tls_stops_the_install_naming_it_and_leaves_noth
         assert "server does not support SSL, but SSL was required" in message, message
     finally:
         example.standin.core.delete_namespace(namespace)
+
+
+# -- the end ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.ends("standin")
+def test_the_stand_in_goes_and_leaves_nothing_behind(example, docker_client):
+    """Last on the stand-in (conftest.py runs it after every other test on it): remove it now, not at the end of the
+    session, so the tests after it have the cores; and leave nothing, since a test cluster left in the Docker Engine
+    restarts with it and shares the next run's cores (a whole CI run, measured: scripts/remove-test-leftovers.sh)."""
+    standin = example.standin
+    trusted = standin.host_trust
+    assert trusted, "the stand-in made the host trust no registry: nothing to check below"
+    standin.stop()
+    assert [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(standin.name)] == []
+    assert [n.name for n in docker_client.networks.list() if n.name == standin.name] == []
+    assert [v.name for v in docker_client.volumes.list() if v.name.startswith(standin.name)] == []
+    assert f"{HOSTS_MARK} {standin.name}" not in Path("/etc/hosts").read_text()
+    assert [folder for folder in trusted if folder.exists()] == []
