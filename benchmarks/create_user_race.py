@@ -95,7 +95,7 @@ def one_round(client: docker.DockerClient, images: dict, network: str, command: 
         return code, job.logs().decode(errors="replace"), api_server_failed(api)
     finally:
         for container in started:
-            container.remove(force=True)
+            container.remove(force=True, v=True)
 
 
 def main() -> int:
@@ -122,7 +122,7 @@ def main() -> int:
             print(f"== {way}: {failed} of {rounds} rounds had a failed job or API server (a container restart in a"
                   f" deploy), {cured} cured by a retry", flush=True)
     finally:
-        postgres.remove(force=True)
+        postgres.remove(force=True, v=True)  # with its data volume
         network.remove()
     return 0
 

@@ -112,6 +112,7 @@ class StandIn:
         self.plain_database: Database | None = None
         self.mirror: dict = {}
         self._trusted_on_host: list[Path] = []
+        self.volumes_before: set[str] = set()
 
     # -- the whole ----------------------------------------------------------------------------------
 
@@ -119,6 +120,8 @@ class StandIn:
         if port_open(self.api_port):
             raise PartUnavailable(f"port {self.api_port} on 127.0.0.1 is taken: the stand-in's ingress serves the API"
                                   f" there, as https://{API_HOST}/; stop what listens on it")
+        # What the Docker Engine held before: what the stand-in must leave behind, and nothing more.
+        self.volumes_before = {volume.name for volume in self.docker_client.volumes.list()}
         self.parts = built(*PARTS)
         subprocess.run(["bash", str(SETUP_DOCKER_ENGINE)], check=True, capture_output=True)
         self.ca = CertificateAuthority(self.folder / "pki")
@@ -300,8 +303,13 @@ class StandIn:
             folder.mkdir()
             cert, key = self.ca.issue("server", [host])
             # PostgreSQL reads its key only when its own user owns it, mode 0600.
-            owner = self.docker_client.containers.run(image, ["-u", "postgres"], entrypoint="id", remove=True)
-            uid = int(owner.decode().strip())
+            # Removed with its anonymous data volume (the image declares one): auto-remove would leave that behind.
+            asking = self.docker_client.containers.run(image, ["-u", "postgres"], entrypoint="id", detach=True)
+            try:
+                asking.wait(timeout=60)
+                uid = int(asking.logs().decode().strip())
+            finally:
+                asking.remove(force=True, v=True)
             for source in (cert, key):
                 target = folder / source.name
                 target.write_bytes(source.read_bytes())
