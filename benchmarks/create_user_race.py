@@ -41,6 +41,10 @@ ONE_TRY = (f"{WAIT} && printf '%s\\n%s\\n' \"$AIRFLOW_ADMIN_PASSWORD\" \"$AIRFLO
            "--firstname Airflow --lastname Admin")
 
 
+# The chart's API server Service for the role's default release name: the name the role's script asks.
+API_SERVER = "airflow-api-server"
+
+
 def role_script() -> list[str]:
     """The create-user job's script and its arguments as the airflow role renders them (bash -c SCRIPT USERNAME
     HEALTH_URL)."""
@@ -50,11 +54,8 @@ def role_script() -> list[str]:
         assert values, rendered[0].output[-3000:]
     args = values["createUserJob"]["args"]
     assert args[:2] == ["bash", "-c"], args
-    return args[2:]
-
-
-# The chart's API server Service for the role's default release name: the name the role's script asks.
-API_SERVER = "airflow-api-server"
+    # The health URL is a chart template (the chart names the Service): here, the API server container's name.
+    return [*args[2:4], f"http://{API_SERVER}:8080/api/v2/monitor/health"]
 
 
 def api_server_failed(api) -> bool:

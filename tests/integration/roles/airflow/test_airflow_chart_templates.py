@@ -47,7 +47,7 @@ def test_what_the_chart_makes_from_the_roles_values_passes_what_a_cluster_checks
     variables = {"airflow_executor": executor}
     if "KubernetesExecutor" in executor:
         variables["airflow_logs_persistence"] = True
-    run, values, role_objects = render(tmp_path, inventory, **variables)
+    run, _values, role_objects = render(tmp_path, inventory, **variables)
     assert run.rc == 0, run.failure or run.output
 
     linted = subprocess.run([str(helm), "lint", "--strict", str(CHART), "--kube-version", KUBERNETES_VERSION,
@@ -70,9 +70,10 @@ def test_what_the_chart_makes_from_the_roles_values_passes_what_a_cluster_checks
             problems[name] = found
     assert problems == {}
 
-    # The create-user job waits for the API server's health by its Service's name (values.yml.j2): a Service
-    # the chart makes, on that port.
-    health = urllib.parse.urlsplit(values["createUserJob"]["args"][4])
+    # The create-user job waits for the API server's health by its Service's name (values.yml.j2, through the
+    # chart's tpl): a Service the chart makes, on that port.
+    job = next(obj for obj in objects if obj["kind"] == "Job" and obj["metadata"]["name"].endswith("create-user"))
+    health = urllib.parse.urlsplit(job["spec"]["template"]["spec"]["containers"][0]["args"][4])
     services = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "Service"}
     assert health.hostname in services, (health, sorted(services))
     assert health.port in [port["port"] for port in services[health.hostname]["spec"]["ports"]], health
