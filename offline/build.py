@@ -3,11 +3,11 @@ be downloaded from its usual places: the kind CLI, a kind node image, the images
 local registry, DAG git server and database, and Airflow's image, git-sync and chart. See
 offline/README.md.
 
-    python offline/build.py [--push-to REGISTRY] [TARGET ...]
+    python offline/build.py [--push-to REGISTRY] [--except TARGET ...] [TARGET ...]
         targets: kind node-image registry-image git-server-image postgres-image helm
                  python-base-image airflow-image git-sync-image airflow-chart git-ssh-server-image
                  ingress-controller-image
-                 (default: all of them)
+                 (default: all of them, but those --except names)
 
 Progress goes to stderr, one line per part. stdout gets JSON: {"results": {TARGET: a path for
 kind and the chart, an image name for the rest}, "built": [what this run made rather than
@@ -20,7 +20,6 @@ running Docker Engine.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import sys
 from pathlib import Path
@@ -48,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--push-to", default="", metavar="REGISTRY",
                         help=f"push {', '.join(PUSHABLE)} to this registry (host:port, plain HTTP: a loopback registry)"
                              " and give their pushed names")
+    parser.add_argument("--except", dest="excepted", action="append", default=[], metavar="TARGET",
+                        help="leave this target out (repeatable): all targets but these")
     options = parser.parse_args(argv)
-    unknown = sorted(set(options.targets) - set(TARGETS))
+    unknown = sorted((set(options.targets) | set(options.excepted)) - set(TARGETS))
     if unknown:
         parser.error(f"no such target: {', '.join(unknown)} (targets: {', '.join(TARGETS)})")
 
@@ -57,18 +58,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--kubernetes-version {options.kubernetes_version!r} is not a Kubernetes release such as v1.35.0:"
                      " give the node image a release tag, or name the version")
     cache = Cache(options.cache)
-    with open(cache.root / "build.lock", "w", encoding="utf-8") as lock:
-        # Two builds at once would write the same folders: the second waits for the first.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            versions = (options.kind_version, options.kubernetes_version, options.helm_version)
-            plan = Plan(cache, versions, options.pins, options.push_to)
-            built = plan.build(options.targets or list(TARGETS))
-        except BuildFailed as failure:
-            print(str(failure), file=sys.stderr)
-            if failure.detail:
-                print(failure.detail, file=sys.stderr)
-            return 1
+    # Two builds at once share the work part by part (Cache.making): each waits only for the parts it needs that
+    # the other is making.
+    try:
+        versions = (options.kind_version, options.kubernetes_version, options.helm_version)
+        plan = Plan(cache, versions, options.pins, options.push_to)
+        targets = [target for target in options.targets or TARGETS if target not in options.excepted]
+        built = plan.build(targets)
+    except BuildFailed as failure:
+        print(str(failure), file=sys.stderr)
+        if failure.detail:
+            print(failure.detail, file=sys.stderr)
+        return 1
     json.dump({"results": built, "built": cache.made}, sys.stdout, indent=2)
     print()
     return 0

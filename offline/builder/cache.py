@@ -4,15 +4,24 @@ A part's results live in parts/<part>/<version>-<key>/ and count only once the b
 ``.complete`` there: an interrupted build is redone, a finished one is reused. The key is a hash of
 the part's inputs (versions, flags, the recipe's own version), so a changed pin rebuilds that part
 and what contains it, and nothing else.
+
+Each part is made under a lock of its own (``Cache.making``): two builds at once make a part once,
+the second waiting for the first and then reusing it, and a build that asks only for the cluster's
+parts never waits for another build's slow part it does not need.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from .common import say
 
 DEFAULT_ROOT = Path.home() / ".cache" / "airflow_k8s_platform" / "offline"
 
@@ -32,6 +41,20 @@ class Cache:
         """Go's module and build caches live here too, so "empty the caches" is one folder."""
         return {"GOMODCACHE": str(self.root / "go" / "mod"), "GOCACHE": str(self.root / "go" / "build"),
                 "GOFLAGS": "-mod=mod", "GOWORK": "off"}
+
+    @contextmanager
+    def making(self, part: str) -> Iterator[None]:
+        """Hold ``part``'s lock: check whether it is made, and make it, inside this block only. Another build
+        holding it is making the same part: wait for it (saying so), then find its result made."""
+        path = self.root / "locks" / f"{part}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                say(f"{part}: another build is making it, waiting for that one")
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def log(self, part: str, fresh: bool = False) -> Path:
         """The log of ``part``'s last build; ``fresh`` empties it for a new one."""

@@ -83,6 +83,11 @@ def stamp_values(version: str, info: dict) -> dict[str, str]:
 
 def build(part: GoPart, cache: Cache) -> Path:
     """The folder holding ``part``'s binaries, built now unless a finished build is cached."""
+    with cache.making(part.name):
+        return _build(part, cache)
+
+
+def _build(part: GoPart, cache: Cache) -> Path:
     result = cache.result(part.name, part.version, key(part.inputs(go_version(cache))))
     if cache.complete(result):
         say(f"{part.name} {part.version}: reused the cached build")

@@ -46,9 +46,11 @@ def digest(path: Path) -> str:
 
 def ensure(image: Image, cache: Cache) -> str:
     """Build ``image`` on the Engine unless an image with its tag (its inputs' key) is there."""
-    if not docker.exists(image.tag):
-        docker.build(f"image-{image.name}", image.tag, image.dockerfile, image.files, cache.log(f"image-{image.name}"))
-        cache.made.append(f"image-{image.name}")
+    with cache.making(f"image-{image.name}"):
+        if not docker.exists(image.tag):
+            docker.build(f"image-{image.name}", image.tag, image.dockerfile, image.files,
+                         cache.log(f"image-{image.name}"))
+            cache.made.append(f"image-{image.name}")
     return image.tag
 
 
@@ -104,8 +106,9 @@ def git_server(minimal: str) -> Image:
 def imported(name: str, tarball: Path, cache: Cache, changes: tuple[str, ...] = ()) -> str:
     """A root file system tarball as an image, imported unless its tag is on the Engine already."""
     tag = f"{PREFIX}/{name}:{key(RECIPE, str(tarball), tarball.stat().st_mtime_ns, changes)}"
-    if not docker.exists(tag):
-        say(f"{name}: importing {tarball.name} into the Docker Engine")
-        docker.import_tarball(f"image-{name}", tarball, tag, list(changes), cache.log(f"image-{name}"))
-        cache.made.append(f"image-{name}")
+    with cache.making(f"image-{name}"):
+        if not docker.exists(tag):
+            say(f"{name}: importing {tarball.name} into the Docker Engine")
+            docker.import_tarball(f"image-{name}", tarball, tag, list(changes), cache.log(f"image-{name}"))
+            cache.made.append(f"image-{name}")
     return tag

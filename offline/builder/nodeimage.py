@@ -62,6 +62,11 @@ class NodeInputs:
 
 def assemble(inputs: NodeInputs, cache: Cache) -> str:
     """The node image's tag, assembled now unless the Engine has it already."""
+    with cache.making(PART):
+        return _assemble(inputs, cache)
+
+
+def _assemble(inputs: NodeInputs, cache: Cache) -> str:
     tag = f"{PREFIX}/kind-node:{inputs.kubernetes_version}-{inputs.key()}"
     if docker.exists(tag):
         say(f"{PART} {inputs.kubernetes_version}: reused {tag}")

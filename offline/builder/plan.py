@@ -216,6 +216,10 @@ class Plan:
 
     def pause(self) -> Path:
         """kubeadm's pause, from the Kubernetes module's pause.c, as its Makefile compiles it."""
+        with self.cache.making("pause"):
+            return self._pause()
+
+    def _pause(self) -> Path:
         version = self.kubeadm_versions["pause"]
         source = Path(gobuild.module_info("pause", "k8s.io/kubernetes", self.kubernetes_version, self.cache,
                                           self.cache.log("pause"))["Dir"]) / "build" / "pause" / "linux" / "pause.c"

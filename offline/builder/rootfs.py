@@ -16,6 +16,11 @@ RECIPE = 1
 def debootstrap(name: str, suite: str, packages: list[str], cache: Cache) -> Path:
     """The tarball of a minbase ``suite`` with ``packages``, made now unless cached."""
     part = f"rootfs-{name}"
+    with cache.making(part):
+        return _debootstrap(part, suite, packages, cache)
+
+
+def _debootstrap(part: str, suite: str, packages: list[str], cache: Cache) -> Path:
     # A site with its own Debian mirror sets DEBOOTSTRAP_MIRROR (the tests' base image honours it too).
     mirror = os.environ.get("DEBOOTSTRAP_MIRROR", "")
     result = cache.result(part, suite, key(RECIPE, suite, sorted(packages), mirror))

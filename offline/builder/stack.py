@@ -20,6 +20,11 @@ RECIPE = 1
 def wheels(pins: dict, cache: Cache) -> Path:
     """Every wheel of the Airflow lock, downloaded for the image's Python and checked against the
     lock's sha256 (pip refuses a file whose hash differs)."""
+    with cache.making("airflow-wheels"):
+        return _wheels(pins, cache)
+
+
+def _wheels(pins: dict, cache: Cache) -> Path:
     image = pins["airflow_image"]
     lock = HERE.parent / image["lock"]
     result = cache.result("airflow-wheels", image["version"], key(RECIPE, lock.read_text(), image["python"],
@@ -121,6 +126,11 @@ def helm_mirror(binary: Path, version: str, cache: Cache) -> dict:
     """A folder laid out as helm's download site (helm-<version>-<os>-<arch>.tar.gz holding
     <os>-<arch>/helm), with ``binary`` in it: the helm role's helm_mirror_url, and the archive's
     sha256 for its helm_sha256."""
+    with cache.making("helm-mirror"):
+        return _helm_mirror(binary, version, cache)
+
+
+def _helm_mirror(binary: Path, version: str, cache: Cache) -> dict:
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
     name = f"linux-{arch}"
     content = binary.read_bytes()

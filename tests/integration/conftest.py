@@ -37,8 +37,8 @@ def run_order(item) -> int:
 
 def pytest_collection_modifyitems(items):
     """The tests that need a kind cluster go last. Until then the others run: on a new machine CI builds the
-    cluster's parts (offline/build.py) meanwhile, and the first cluster test waits for that build (its lock) instead
-    of the whole suite waiting for it. Then the tests on each shared cluster run together, those that read what its
+    cluster's parts (offline/build.py) meanwhile, and the first cluster test waits for the parts it needs (the build
+    locks part by part) instead of the whole suite waiting for the build. Then the tests on each shared cluster run together, those that read what its
     first run made before those that break it, the one that removes it last, so one cluster at a time holds the
     host's two cores (the sort is stable: within a group, tests keep the order pytest collected them in)."""
     items.sort(key=run_order)

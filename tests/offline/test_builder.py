@@ -1,11 +1,18 @@
-"""The offline build's pure parts: reading kind's source, versions, version stamps and the pins."""
+"""The offline build's pure parts: reading kind's source, versions, version stamps and the pins; and the lock each
+part is made under."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 import yaml
 
 from offline.builder import gobuild, kindsource, plan
+from offline.builder.cache import Cache
 from offline.builder.common import BuildFailed
 from tests.support.common import REPO_ROOT
 
@@ -81,3 +88,38 @@ class TestPins:
         from offline.builder.nodeimage import PLACES
         for part, (_folder, names) in PLACES.items():
             assert set(names) <= set(self.pins["go_parts"][part]["binaries"]), part
+
+
+# Another build, as a process of its own: it holds one part's lock until the release file appears.
+HOLD = """
+import pathlib, sys, time
+from offline.builder.cache import Cache
+with Cache(pathlib.Path(sys.argv[1])).making(sys.argv[2]):
+    print("holding", flush=True)
+    while not pathlib.Path(sys.argv[3]).exists():
+        time.sleep(0.05)
+"""
+
+
+class TestPartLocks:
+    """Two builds at once (CI's, and a cluster test's asking for the node image): a part is made by one of them, and
+    a build waits only for the parts it needs that the other is making."""
+
+    def test_a_build_waits_for_the_part_another_is_making_and_for_no_other(self, tmp_path, capfd):
+        release = tmp_path / "release"
+        other = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "cache"), "traefik", str(release)],
+                                 stdout=subprocess.PIPE, cwd=REPO_ROOT)
+        try:
+            assert other.stdout.readline() == b"holding\n"
+            cache = Cache(tmp_path / "cache")
+            start = time.monotonic()
+            with cache.making("kubernetes"):
+                pass
+            assert time.monotonic() - start < 1, "a part nobody else is making waited"
+            threading.Timer(1.0, release.touch).start()
+            with cache.making("traefik"):
+                assert release.exists(), "took the part's lock while the other build still held it"
+            assert "offline: traefik: another build is making it, waiting for that one" in capfd.readouterr().err
+        finally:
+            release.touch()
+            other.wait(timeout=10)
