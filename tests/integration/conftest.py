@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.support import docker_engine
@@ -42,6 +44,43 @@ def pytest_collection_modifyitems(items):
     first run made before those that break it, the one that removes it last, so one cluster at a time holds the
     host's two cores (the sort is stable: within a group, tests keep the order pytest collected them in)."""
     items.sort(key=run_order)
+    for item in items:
+        _GROUP_OF[item.nodeid] = group_name(run_order(item))
+
+
+def group_name(order: int) -> str:
+    if order == 0:
+        return "no cluster"
+    rank = (order - 1) // 3
+    return SHARED_CLUSTERS[rank] if rank < len(SHARED_CLUSTERS) else "clusters of their own"
+
+
+# Each group's wall time (its first test's start to its last test's end, fixtures included): where CI's minutes go,
+# printed beside the slowest tests so a group that grows is seen before CI's time runs out.
+_GROUP_OF: dict[str, str] = {}
+_GROUP_SPAN: dict[str, list[float]] = {}
+
+
+def pytest_runtest_logreport(report):
+    group = _GROUP_OF.get(report.nodeid)
+    if group is not None:
+        span = _GROUP_SPAN.setdefault(group, [report.start, report.stop])
+        span[0], span[1] = min(span[0], report.start), max(span[1], report.stop)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _GROUP_SPAN:
+        return
+    first = min(start for start, _ in _GROUP_SPAN.values())
+    terminalreporter.section("integration tests' wall time by the cluster they use")
+    for group, (start, stop) in sorted(_GROUP_SPAN.items(), key=lambda entry: entry[1][0]):
+        terminalreporter.write_line(f"{_minutes(stop - start):>8} {group} (from {_minutes(start - first)} to"
+                                    f" {_minutes(stop - first)} after the first integration test)")
+    terminalreporter.write_line(f"{_minutes(time.time() - first):>8} all of them, to now")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds) // 60}m{int(seconds) % 60:02d}s"
 
 
 def _provide(factory):
