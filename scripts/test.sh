@@ -30,9 +30,10 @@ stage() {
   [ "$rc" -eq 0 ] || failed+=("$name (exit $rc)")
 }
 
-# The checks need no cluster: they run beside pytest at the lowest CPU and disk priority, so they take the cores the
-# cluster tests leave idle while pods start (a quarter of both, measured) instead of holding up the first cluster
-# test for ten minutes on a new machine. Their output follows pytest's, each with its time.
+# The checks need no cluster: they run beside pytest on the CPU and disk time the rest leaves idle
+# (scripts/idle-priority.sh), so they take what the cluster tests leave while pods start (a quarter of both cores,
+# measured) instead of holding up the first cluster test for ten minutes on a new machine. Their output follows
+# pytest's, each with its time.
 checks() {
   stage yamllint yamllint --strict .
   stage ansible-lint ansible-lint --profile production
@@ -41,12 +42,13 @@ checks() {
 }
 checks_log=$(mktemp)
 checks_failed=$(mktemp)
-trap 'rm -f "$checks_log" "$checks_failed"' EXIT
 checks_start=$SECONDS
-echo "=== yamllint, ansible-lint and sanity: beside pytest (nice 19, idle disk class); their output follows pytest's"
-nice -n 19 ionice -c 3 bash -c "$(declare -f stage checks); $(declare -p failed checks_failed); checks" \
+echo "=== yamllint, ansible-lint and sanity: beside pytest, on idle CPU; their output follows pytest's"
+scripts/idle-priority.sh bash -c "$(declare -f stage checks); $(declare -p failed checks_failed); checks" \
   >"$checks_log" 2>&1 &
 checks_pid=$!
+# In a session of their own, an interrupted make test would leave them running: they go with it.
+trap 'kill -- -"$checks_pid" 2>/dev/null; rm -f "$checks_log" "$checks_failed"' EXIT
 
 stage pytest pytest "$@"
 
