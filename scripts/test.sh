@@ -30,38 +30,10 @@ stage() {
   [ "$rc" -eq 0 ] || failed+=("$name (exit $rc)")
 }
 
-# The checks need no cluster: they run beside pytest on the CPU and disk time the rest leaves idle
-# (scripts/idle-priority.sh), so they take what the cluster tests leave while pods start (a quarter of both cores,
-# measured) instead of holding up the first cluster test for ten minutes on a new machine. Their output follows
-# pytest's, each with its time.
-checks() {
-  stage yamllint yamllint --strict .
-  stage ansible-lint ansible-lint --profile production
-  stage sanity scripts/sanity.sh
-  printf '%s\n' "${failed[@]}" >"$checks_failed"
-}
-checks_log=$(mktemp)
-checks_failed=$(mktemp)
-checks_start=$SECONDS
-echo "=== yamllint, ansible-lint and sanity: beside pytest, on idle CPU; their output follows pytest's"
-scripts/idle-priority.sh bash -c "$(declare -f stage checks); $(declare -p failed checks_failed); checks" \
-  >"$checks_log" 2>&1 &
-checks_pid=$!
-# In a session of their own, an interrupted make test would leave them running: they go with it.
-trap 'kill -- -"$checks_pid" 2>/dev/null; rm -f "$checks_log" "$checks_failed"' EXIT
-
+stage yamllint yamllint --strict .
+stage ansible-lint ansible-lint --profile production
+stage sanity scripts/sanity.sh
 stage pytest pytest "$@"
-
-wait "$checks_pid"
-checks_rc=$?
-echo
-echo "=== the checks' output (they ended $((SECONDS - checks_start))s after they started):"
-cat "$checks_log"
-while IFS= read -r failure; do
-  [ -z "$failure" ] || failed+=("$failure")
-done <"$checks_failed"
-# Killed, or failed outside a stage: the checks did not all run.
-[ "$checks_rc" -eq 0 ] || failed+=("the checks (exit $checks_rc)")
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then
