@@ -22,6 +22,11 @@ from tests.support.standin import StandIn
 # or at the end of the session. The stand-in goes last: its ingress controller is the offline build's last part.
 SHARED_CLUSTERS = ("shared_cluster", "demo", "standin")
 
+# A local Airflow keeps its scheduler, DAG processor and triggerer busy for as long as it runs (a fifth of a core
+# each, seen with top during the cluster tests, which need no local Airflow): it stops after the last test that
+# uses it, not at the session's end. Its fixture's own stop, at the end, then finds nothing left to stop.
+STOP_AFTER_LAST_USER = ("airflow", "airflow2")
+
 
 def run_order(item) -> int:
     """0: needs no cluster; then, for each shared cluster in turn, the tests that only read it, the tests that break
@@ -37,15 +42,49 @@ def run_order(item) -> int:
     return 1 + 3 * len(SHARED_CLUSTERS)
 
 
+def local_airflow_order(item) -> int:
+    """Among the tests that need no cluster: the unit tests (seconds), then those on the local Airflow 3, then those
+    on Airflow 2, then the rest, so each local Airflow runs only while its tests do (STOP_AFTER_LAST_USER) and
+    never beside the other."""
+    if not item.nodeid.startswith("tests/integration/"):
+        return 0
+    return 1 + next((rank for rank, name in enumerate(STOP_AFTER_LAST_USER) if name in item.fixturenames),
+                    len(STOP_AFTER_LAST_USER))
+
+
 def pytest_collection_modifyitems(items):
     """The tests that need a kind cluster go last. Until then the others run: on a new machine CI builds the
-    cluster's parts (offline/build.py) meanwhile, and the first cluster test waits for the parts it needs (the build
-    locks part by part) instead of the whole suite waiting for the build. Then the tests on each shared cluster run together, those that read what its
-    first run made before those that break it, the one that removes it last, so one cluster at a time holds the
-    host's two cores (the sort is stable: within a group, tests keep the order pytest collected them in)."""
-    items.sort(key=run_order)
+    cluster's parts (offline/build.py) meanwhile, and the first cluster test waits for the parts it needs (the
+    build locks part by part) instead of the whole suite waiting for the build. Then the tests on each shared
+    cluster run together, those that read what its first run made before those that break it, the one that removes
+    it last, so one cluster at a time holds the host's two cores (the sort is stable: within a group, tests keep the
+    order pytest collected them in)."""
+    items.sort(key=lambda item: (run_order(item), local_airflow_order(item) if run_order(item) == 0 else 0))
     for item in items:
         _GROUP_OF[item.nodeid] = group_name(run_order(item))
+
+
+_LAST_USE: dict[str, list[str]] = {}  # nodeid of a fixture's last user -> the fixtures it is the last user of
+_STARTED: dict[str, object] = {}
+
+
+def pytest_collection_finish(session):
+    """What each of STOP_AFTER_LAST_USER's last user is, in the order the tests will run (after -k and -m)."""
+    last = {name: item.nodeid for item in session.items for name in STOP_AFTER_LAST_USER if name in item.fixturenames}
+    _LAST_USE.clear()
+    for name, nodeid in last.items():
+        _LAST_USE.setdefault(nodeid, []).append(name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        for name in _LAST_USE.get(item.nodeid, ()):
+            running = _STARTED.pop(name, None)
+            if running is not None:
+                running.stop()
 
 
 def group_name(order: int) -> str:
@@ -71,7 +110,7 @@ def pytest_runtest_logreport(report):
 def pytest_terminal_summary(terminalreporter):
     if not _GROUP_SPAN:
         return
-    first = min(start for start, _ in _GROUP_SPAN.values())
+    first = min(span[0] for span in _GROUP_SPAN.values())
     terminalreporter.section("integration tests' wall time by the cluster they use")
     for group, (start, stop) in sorted(_GROUP_SPAN.items(), key=lambda entry: entry[1][0]):
         terminalreporter.write_line(f"{_minutes(stop - start):>8} {group} (from {_minutes(start - first)} to"
@@ -122,7 +161,7 @@ def base_image(docker_client):
 @pytest.fixture(scope="session")
 def airflow():
     venv = _provide(ensure_airflow_venv)
-    running = _provide(lambda: Airflow(venv))
+    running = _STARTED["airflow"] = _provide(lambda: Airflow(venv))
     yield running
     running.stop()
 
@@ -131,7 +170,7 @@ def airflow():
 def airflow2():
     """Airflow 2.11 (/api/v1, basic auth): the dag_run module's second code path."""
     venv = _provide(lambda: ensure_airflow_venv(REPO_ROOT / "tests" / "airflow2-requirements.txt"))
-    running = _provide(lambda: Airflow2(venv))
+    running = _STARTED["airflow2"] = _provide(lambda: Airflow2(venv))
     yield running
     running.stop()
 
