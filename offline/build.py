@@ -3,11 +3,11 @@ be downloaded from its usual places: the kind CLI, a kind node image, the images
 local registry, DAG git server and database, and Airflow's image, git-sync and chart. See
 offline/README.md.
 
-    python offline/build.py [--push-to REGISTRY] [--except TARGET ...] [TARGET ...]
+    python offline/build.py [--push-to REGISTRY] [TARGET ...]
         targets: kind node-image registry-image git-server-image postgres-image helm
                  python-base-image airflow-image git-sync-image airflow-chart git-ssh-server-image
                  ingress-controller-image
-                 (default: all of them, but those --except names)
+                 (default: all of them)
 
 Progress goes to stderr, one line per part. stdout gets JSON: {"results": {TARGET: a path for
 kind and the chart, an image name for the rest}, "built": [what this run made rather than
@@ -47,10 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--push-to", default="", metavar="REGISTRY",
                         help=f"push {', '.join(PUSHABLE)} to this registry (host:port, plain HTTP: a loopback registry)"
                              " and give their pushed names")
-    parser.add_argument("--except", dest="excepted", action="append", default=[], metavar="TARGET",
-                        help="leave this target out (repeatable): all targets but these")
     options = parser.parse_args(argv)
-    unknown = sorted((set(options.targets) | set(options.excepted)) - set(TARGETS))
+    unknown = sorted(set(options.targets) - set(TARGETS))
     if unknown:
         parser.error(f"no such target: {', '.join(unknown)} (targets: {', '.join(TARGETS)})")
 
@@ -63,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         versions = (options.kind_version, options.kubernetes_version, options.helm_version)
         plan = Plan(cache, versions, options.pins, options.push_to)
-        targets = [target for target in options.targets or TARGETS if target not in options.excepted]
-        built = plan.build(targets)
+        built = plan.build(options.targets or list(TARGETS))
     except BuildFailed as failure:
         print(str(failure), file=sys.stderr)
         if failure.detail:

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Remove what an earlier test session that was killed left behind: its local Airflows, and in the
-# Docker Engine its kind clusters
-# (it-<hex>, made by tests/support/kind.py) and stand-ins (standin-<hex>, tests/support/standin.py),
-# with their registries, git and database containers, volumes and networks. Their containers restart
-# with the Engine (restart policy always), so a CI run after a killed session shared its two cores with
-# a whole Airflow it never made: measured, pytest 72 min instead of about 60, and a time-bound fault
-# test failed. CI runs it before the tests; it never touches a cluster a user made (make demo's).
+# Docker Engine its kind clusters (it-<hex>, made by tests/support/kind.py) and stand-ins
+# (standin-<hex>, tests/support/standin.py), with their registries, git and database containers,
+# volumes and networks. Their containers restart with the Engine (restart policy always), so a CI run
+# after a killed session shared its two cores with a whole Airflow it never made: measured, pytest 72 min
+# instead of about 60, and a time-bound fault test failed. CI runs it before the tests; it never touches a cluster a user made (make demo's).
 set -euo pipefail
 
 # A killed session's local Airflows (tests/support/airflow.py, run from the test venvs) outlive it as well, adopted

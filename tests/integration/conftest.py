@@ -22,9 +22,9 @@ from tests.support.standin import StandIn
 # or at the end of the session. The stand-in goes last: its ingress controller is the offline build's last part.
 SHARED_CLUSTERS = ("shared_cluster", "demo", "standin")
 
-# A local Airflow keeps its scheduler, DAG processor and triggerer busy for as long as it runs (a fifth of a core
-# each, seen with top during the cluster tests, which need no local Airflow): it stops after the last test that
-# uses it, not at the session's end. Its fixture's own stop, at the end, then finds nothing left to stop.
+# A local Airflow keeps its scheduler, DAG processor and triggerer busy for as long as it runs (the session's
+# two, about 15% of one core together, seen with top during the cluster tests, which need no local Airflow): each
+# stops after the last test that uses it, not at the session's end. Its fixture's own stop, at the end, then finds nothing left to stop.
 STOP_AFTER_LAST_USER = ("airflow", "airflow2")
 
 
@@ -59,9 +59,10 @@ def pytest_collection_modifyitems(items):
     cluster run together, those that read what its first run made before those that break it, the one that removes
     it last, so one cluster at a time holds the host's two cores (the sort is stable: within a group, tests keep the
     order pytest collected them in)."""
-    items.sort(key=lambda item: (run_order(item), local_airflow_order(item) if run_order(item) == 0 else 0))
+    order = {item.nodeid: run_order(item) for item in items}
+    items.sort(key=lambda item: (order[item.nodeid], local_airflow_order(item) if order[item.nodeid] == 0 else 0))
     for item in items:
-        _GROUP_OF[item.nodeid] = group_name(run_order(item))
+        _GROUP_OF[item.nodeid] = group_name(order[item.nodeid])
 
 
 _LAST_USE: dict[str, list[str]] = {}  # nodeid of a fixture's last user -> the fixtures it is the last user of
