@@ -9,15 +9,21 @@ way upstream's release builds stamp it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import Cache, key
 from .common import BuildFailed, Stopwatch, run, say
+
+# Files of ours that take the place of a file of the module or a dependency when a part is built (pins.yml's
+# overlays; apply_overlays says how).
+OVERLAYS = Path(__file__).resolve().parents[1] / "overlays"
 
 # Bump when the recipe below changes what it produces: every Go part is rebuilt.
 RECIPE = 1
@@ -35,6 +41,10 @@ class GoPart:
     version_variables: dict[str, str] = field(default_factory=dict)
     # module -> version (the same module at that version), or -> "other/module version": what upstream replaces
     replaces: dict[str, str] = field(default_factory=dict)
+    # "<package>/<file>.go" of the module or a dependency -> a file under offline/overlays/ that takes its place
+    # when this part is built: what upstream compiles in that the cluster never uses (CoreDNS's cloud plugins,
+    # lego's DNS providers in Traefik) is left out, for minutes less of a cold build.
+    overlays: dict[str, str] = field(default_factory=dict)
     pinned_by: str = "pins.yml"  # where the version comes from, for the error that says it is wrong
 
     def package(self, path: str) -> str:
@@ -42,8 +52,11 @@ class GoPart:
 
     def inputs(self, go_version: str) -> dict:
         """Everything that decides what the build makes: the cache key."""
-        made_from = {name: value for name, value in self.__dict__.items() if name != "pinned_by"}
-        return {"recipe": RECIPE, "go": go_version, **made_from}
+        made_from = {name: value for name, value in self.__dict__.items() if name not in ("pinned_by", "overlays")}
+        # An overlay's content decides what is built, not only its name.
+        overlays = {target: hashlib.sha256((OVERLAYS / ours).read_bytes()).hexdigest()
+                    for target, ours in sorted(self.overlays.items())}
+        return {"recipe": RECIPE, "go": go_version, **made_from, **({"overlays": overlays} if overlays else {})}
 
 
 def go_version(cache: Cache) -> str:
@@ -112,6 +125,7 @@ def _build(part: GoPart, cache: Cache) -> Path:
     out = cache.begin(result) / "bin"
     out.mkdir()
     build_flags = ["-trimpath", "-ldflags", " ".join(ldflags), *(["-tags", ",".join(part.tags)] if part.tags else [])]
+    apply_overlays(part, work, log, env)
     # One go build for every binary named after its package: the compiles of all of them share
     # both cores, and the links overlap with them (Kubernetes: about half the time of one by one).
     together = sorted(part.package(path) for binary, path in part.binaries.items()
@@ -127,6 +141,31 @@ def _build(part: GoPart, cache: Cache) -> Path:
     cache.made.append(part.name)
     say(f"{part.name} {part.version}: built in {clock}")
     return result
+
+
+def apply_overlays(part: GoPart, work: Path, log: Path, env: dict[str, str]) -> None:
+    """Put our files in place of the ones ``part.overlays`` names. Go refuses to overlay a file of its module cache
+    (``go build -overlay``), so the module that holds it is copied into the work folder, our file written over its
+    own, and the build's go.mod points the module there (a ``replace`` by path): the same version, one file changed."""
+    copies: dict[str, Path] = {}
+    for target, ours in sorted(part.overlays.items()):
+        package, file = target.rsplit("/", 1)
+        listed = run(part.name, ["go", "list", "-f", "{{.Module.Path}}\t{{.Module.Dir}}\t{{.Dir}}", package], log,
+                     env=env, cwd=work, capture=True).strip().split("\t")
+        module, module_dir, package_dir = listed
+        relative = Path(package_dir).relative_to(module_dir) / file
+        if not (Path(module_dir) / relative).is_file():
+            raise BuildFailed(part.name, f"the overlay {ours} replaces {target}, which the build of {part.module}@"
+                                         f"{part.version} does not have: check it against that version (pins.yml)")
+        if module not in copies:
+            copies[module] = work / "overlaid" / module
+            shutil.copytree(module_dir, copies[module])
+            for folder in [copies[module], *(path for path in copies[module].rglob("*") if path.is_dir())]:
+                folder.chmod(0o755)  # the module cache's copies are read-only
+        (copies[module] / relative).chmod(0o644)
+        shutil.copyfile(OVERLAYS / ours, copies[module] / relative)
+    for module, copy in copies.items():
+        run(part.name, ["go", "mod", "edit", f"-replace={module}=./{copy.relative_to(work)}"], log, env=env, cwd=work)
 
 
 def kubernetes_staging_replaces(version: str, cache: Cache, log: Path) -> dict[str, str]:

@@ -84,6 +84,25 @@ class TestPins:
             for value in pin.get("version_variables", {}).values():
                 value.format(**known)  # a typo in a placeholder raises KeyError here
 
+    def test_every_overlay_is_a_go_file_of_ours_in_place_of_a_go_file(self):
+        overlays = {name: pin["overlays"] for name, pin in self.pins["go_parts"].items() if "overlays" in pin}
+        assert set(overlays) == {"coredns", "traefik"}
+        for replaced, ours in (item for items in overlays.values() for item in items.items()):
+            assert replaced.endswith(".go") and "/" in replaced, replaced
+            assert (gobuild.OVERLAYS / ours).is_file() and ours.endswith(".go"), ours
+
+    def test_an_overlays_content_is_part_of_the_cache_key(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(gobuild, "OVERLAYS", tmp_path)
+        (tmp_path / "ours.go").write_text("package a\n")
+        part = gobuild.GoPart(name="p", module="example.com/p", version="v1.0.0", binaries={"p": "."},
+                              overlays={"example.com/dep/pkg/file.go": "ours.go"})
+        before = gobuild.key(part.inputs("go1.26"))
+        (tmp_path / "ours.go").write_text("package a // changed\n")
+        assert gobuild.key(part.inputs("go1.26")) != before
+        # A part without overlays keeps the key it had before overlays existed.
+        plain = gobuild.GoPart(name="p", module="example.com/p", version="v1.0.0", binaries={"p": "."})
+        assert "overlays" not in plain.inputs("go1.26")
+
     def test_the_node_gets_every_binary_kind_places(self):
         from offline.builder.nodeimage import PLACES
         for part, (_folder, names) in PLACES.items():

@@ -12,7 +12,8 @@ import time
 import pytest
 import yaml
 
-from offline.builder.plan import role_pins
+from offline.builder.cache import Cache
+from offline.builder.plan import Plan, role_pins
 from tests.support.common import REPO_ROOT
 
 # A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
@@ -91,6 +92,19 @@ def test_the_node_preloads_every_image_kubeadm_and_its_manifests_name(built):
     assert len(sections["manifests"]) == 3  # network agent, storage provisioner and its helper
     assert wanted <= sections["preloaded"], wanted - sections["preloaded"]
     assert wanted <= sections["pinned"], wanted - sections["pinned"]
+
+
+def test_coredns_has_the_plugins_of_kubeadms_corefile_and_none_built_on_a_clouds_sdk(built):
+    """The CoreDNS built here leaves six plugins out (offline/overlays/coredns/zplugin.go): the cluster's DNS still
+    has every plugin kubeadm's Corefile names, which the node's CoreDNS pods load."""
+    cache = Cache(None)
+    coredns = Plan(cache, role_pins()).part("coredns") / "bin" / "coredns"
+    listed = subprocess.run([str(coredns), "-plugins"], capture_output=True, text=True, timeout=60, check=True).stdout
+    plugins = set(listed.split())
+    corefile = {"errors", "health", "ready", "kubernetes", "prometheus", "forward", "cache", "loop", "reload",
+                "loadbalance"}
+    assert corefile <= plugins, corefile - plugins
+    assert not plugins & {"azure", "clouddns", "route53", "etcd", "nomad", "trace"}, plugins
 
 
 def test_the_images_beside_the_cluster_run_unprivileged(built, docker_client):
