@@ -20,8 +20,9 @@ description:
     non-zero is stuck at once, since nothing restarts it.
   - A container that waits to be created (an image it can't pull, a Secret or ConfigMap that is missing) is stuck
     once its pod has been trying for O(grace) seconds; an image name that is not valid, at once, and so is an image
-    pull that the registry refused (401 or 403, its credentials) or whose TLS this node does not trust (x509), since
-    neither cures itself by waiting.
+    pull that the registry refused (401 or 403, its credentials) or whose TLS this node does not trust (x509), and
+    an image pinned by digest that the registry does not have, since none of these cures itself by waiting (a tag
+    not found gets the grace: its push may be on its way).
   - A crash loop is not always shown as one. Between restarts the kubelet may leave a container's state at the
     exit that ended it (measured on kind for a failing init container, C(terminated) for the whole back-off and
     C(waiting) with reason C(CrashLoopBackOff) for about a second before each new try); the restart count says how
@@ -136,11 +137,19 @@ def _stuck(container, pod_failed, pod_age, failures, grace):
         if pod_failed or restarts + 1 >= failures:
             return waiting.get("reason") or ended.get("reason") or "Error", _how_it_failed(ended, restarts)
         return None
-    if waiting.get("reason") in PULLING and failure_kind(waiting.get("message")) in PULL_WONT_CURE:
+    if waiting.get("reason") in PULLING and _pull_wont_cure(container, waiting.get("message")):
         return waiting["reason"], waiting.get("message", "")
     if waiting.get("reason") in NOT_CREATED and pod_age >= grace:
         return waiting["reason"], waiting.get("message", "")
     return None
+
+
+def _pull_wont_cure(container, message):
+    """A registry's answer that no retry changes: credentials refused, a certificate not trusted, or no such
+    manifest for an image pinned by digest (a push can still bring a tag, never a digest that was never pushed)."""
+    kind = failure_kind(message)
+    by_digest = "@sha256:" in (container.get("image") or "") or "@sha256:" in str(message or "")
+    return kind in PULL_WONT_CURE or (kind == "not-found" and by_digest)
 
 
 def _unschedulable(status, now, grace):

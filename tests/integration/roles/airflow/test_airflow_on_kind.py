@@ -145,6 +145,48 @@ def test_a_secret_the_input_names_but_nobody_made(cluster, tmp_path, namespace):
     assert namespace not in [item.metadata.name for item in cluster.core.list_namespace().items]
 
 
+# -- gitSync over SSH ------------------------------------------------------------------------------
+# Before the release below: its Airflow would idle through these two installs (about a fifth of a core).
+
+@pytest.fixture(scope="module")
+def ssh_git_server(cluster, tmp_path_factory, docker_client):
+    """The SSH git server (tests/support/ssh_git.py) on the cluster's network, serving this checkout's dags/."""
+    server = start_ssh_git_server(docker_client, tmp_path_factory.mktemp("ssh-git"), f"{cluster.name}-git-ssh")
+    yield {"url": server.url, "known_hosts": server.known_hosts, "keys": server.keys}
+    server.stop()
+
+
+def with_ssh_secret(cluster: Cluster, namespace: str, key_file) -> None:
+    cluster.core.create_namespace({"metadata": {"name": namespace}})
+    cluster.core.create_namespaced_secret(namespace, {
+        "metadata": {"name": "git-ssh"}, "type": "Opaque", "stringData": {"gitSshKey": key_file.read_text()}})
+
+
+def test_gitsync_over_ssh_refuses_a_host_key_it_was_not_given(cluster, tmp_path, ssh_git_server):
+    namespace = "ssh-host-key"
+    with_ssh_secret(cluster, namespace, ssh_git_server["keys"] / "deploy_key")
+    other = (ssh_git_server["keys"] / "other_key.pub").read_text().strip()
+    wrong_known_hosts = ssh_git_server["known_hosts"].split(" ")[0] + " " + other
+    try:
+        message = fails_fast(*install(cluster, tmp_path, namespace, airflow_git_repo=ssh_git_server["url"],
+                                      airflow_git_ssh_key_secret="git-ssh", airflow_git_known_hosts=wrong_known_hosts))
+        assert "Host key verification failed" in message, message
+    finally:
+        remove_namespace(cluster, namespace)
+
+
+def test_gitsync_over_ssh_with_a_key_the_server_does_not_know(cluster, tmp_path, ssh_git_server):
+    namespace = "ssh-wrong-key"
+    with_ssh_secret(cluster, namespace, ssh_git_server["keys"] / "other_key")
+    try:
+        message = fails_fast(*install(cluster, tmp_path, namespace, airflow_git_repo=ssh_git_server["url"],
+                                      airflow_git_ssh_key_secret="git-ssh",
+                                      airflow_git_known_hosts=ssh_git_server["known_hosts"]))
+        assert "Permission denied (publickey)" in message, message
+    finally:
+        remove_namespace(cluster, namespace)
+
+
 # -- a release that works: gitSync over SSH, restricted admission, the admin at once, a new image ----------
 
 def admin_login(cluster: Cluster, namespace: str) -> requests.Response:
@@ -357,44 +399,3 @@ def test_reinstalls_keep_the_keys_and_what_they_encrypt_and_a_new_password_logs_
     exposed["airflow_admin_password"] = new_password
     answer = requests.post(api + "/auth/token", json={"username": "admin", "password": new_password}, timeout=30)
     assert answer.status_code in (200, 201), answer.text
-
-
-# -- gitSync over SSH ------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def ssh_git_server(cluster, tmp_path_factory, docker_client):
-    """The SSH git server (tests/support/ssh_git.py) on the cluster's network, serving this checkout's dags/."""
-    server = start_ssh_git_server(docker_client, tmp_path_factory.mktemp("ssh-git"), f"{cluster.name}-git-ssh")
-    yield {"url": server.url, "known_hosts": server.known_hosts, "keys": server.keys}
-    server.stop()
-
-
-def with_ssh_secret(cluster: Cluster, namespace: str, key_file) -> None:
-    cluster.core.create_namespace({"metadata": {"name": namespace}})
-    cluster.core.create_namespaced_secret(namespace, {
-        "metadata": {"name": "git-ssh"}, "type": "Opaque", "stringData": {"gitSshKey": key_file.read_text()}})
-
-
-def test_gitsync_over_ssh_refuses_a_host_key_it_was_not_given(cluster, tmp_path, ssh_git_server):
-    namespace = "ssh-host-key"
-    with_ssh_secret(cluster, namespace, ssh_git_server["keys"] / "deploy_key")
-    other = (ssh_git_server["keys"] / "other_key.pub").read_text().strip()
-    wrong_known_hosts = ssh_git_server["known_hosts"].split(" ")[0] + " " + other
-    try:
-        message = fails_fast(*install(cluster, tmp_path, namespace, airflow_git_repo=ssh_git_server["url"],
-                                      airflow_git_ssh_key_secret="git-ssh", airflow_git_known_hosts=wrong_known_hosts))
-        assert "Host key verification failed" in message, message
-    finally:
-        remove_namespace(cluster, namespace)
-
-
-def test_gitsync_over_ssh_with_a_key_the_server_does_not_know(cluster, tmp_path, ssh_git_server):
-    namespace = "ssh-wrong-key"
-    with_ssh_secret(cluster, namespace, ssh_git_server["keys"] / "other_key")
-    try:
-        message = fails_fast(*install(cluster, tmp_path, namespace, airflow_git_repo=ssh_git_server["url"],
-                                      airflow_git_ssh_key_secret="git-ssh",
-                                      airflow_git_known_hosts=ssh_git_server["known_hosts"]))
-        assert "Permission denied (publickey)" in message, message
-    finally:
-        remove_namespace(cluster, namespace)

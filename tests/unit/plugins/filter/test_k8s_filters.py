@@ -70,6 +70,22 @@ class TestPodProblems:
                                                               "Back-off pulling image: ErrImagePull: " + message)]
         assert pod_problems([started], now="2026-12-02T21:00:05Z")[0]["reason"] == "ImagePullBackOff"
 
+    def test_an_image_by_digest_the_registry_does_not_have_at_once_and_by_tag_after_the_grace(self):
+        # What the kubelet said on kind for the airflow image at a digest never pushed (test_airflow_on_kind).
+        missing = ('failed to pull and unpack image "localhost:5001/airflow:3.3.2@sha256:0000": failed to resolve'
+                   ' reference "localhost:5001/airflow:3.3.2@sha256:0000": localhost:5001/airflow:3.3.2@sha256:0000:'
+                   ' not found')
+        started = pod("api-0", "Pending", False, containers=[waiting("api", "ErrImagePull", missing)])
+        started["status"]["startTime"] = "2026-12-02T21:00:00Z"
+        assert pod_problems([started], now="2026-12-02T21:00:05Z") == [
+            {"pod": "api-0", "container": "api", "init": False, "reason": "ErrImagePull", "message": missing}]
+        # A tag the registry does not have yet may be pushed in a moment: the grace, as for any other pull.
+        by_tag = missing.replace("@sha256:0000", "")
+        started["status"]["containerStatuses"] = [waiting("api", "ErrImagePull", by_tag)]
+        started["status"]["containerStatuses"][0]["image"] = "localhost:5001/airflow:3.3.2"
+        assert pod_problems([started], now="2026-12-02T21:00:05Z") == []
+        assert len(pod_problems([started], now="2026-12-02T21:01:00Z")) == 1
+
     def test_a_registry_that_does_not_answer_yet_gets_the_grace(self):
         started = pod("api-0", "Pending", False, containers=[waiting(
             "api", "ErrImagePull", 'failed to do request: Head "https://r.example:5000/v2/": dial tcp 10.0.0.9:5000:'
