@@ -38,22 +38,7 @@ _value:
 """
 
 
-def _ready(pod):
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def pods_not_ready(pods):
-    lines = []
-    for pod in pods or []:
-        status = pod.get("status") or {}
-        if status.get("phase") == "Succeeded" or _ready(pod):
-            continue
-        containers = status.get("containerStatuses") or []
-        ready = sum(1 for c in containers if c.get("ready"))
-        lines.append(f"{pod.get('metadata', {}).get('name', '')}: {status.get('phase', 'Unknown')}, "
-                     f"{ready}/{len(pod.get('spec', {}).get('containers') or containers)} ready")
-    return lines
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.pod_status import pods_not_ready
 
 
 class FilterModule:

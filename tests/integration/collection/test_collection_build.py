@@ -19,6 +19,7 @@ NEVER_SHIPPED = (".venv/", ".pytest_cache/", ".ansible/", ".ci/", ".cache/", "co
                  "tests/integration/", "tests/support/", "tests/offline/")
 SHIPPED = ("MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml", "meta/execution-environment.yml",
            "plugins/modules/dag_run.py", "plugins/module_utils/airflow_api.py", "plugins/module_utils/dag_runner.py",
+           "plugins/modules/pods_wait.py", "plugins/module_utils/pod_status.py",
            "roles/airflow/meta/argument_specs.yml", "roles/helm/tasks/main.yml", "roles/image/tasks/main.yml",
            "roles/kind_cluster/tasks/main.yml", "roles/kind_cluster/files/docker-engine/setup.sh", "pins.yml",
            "changelogs/changelog.yaml",
