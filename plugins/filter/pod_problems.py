@@ -22,7 +22,7 @@ description:
     once its pod has been trying for O(grace) seconds; an image name that is not valid, at once, and so is an image
     pull that the registry refused (401 or 403, its credentials) or whose TLS this node does not trust (x509), and
     an image pinned by digest that the registry does not have, since none of these cures itself by waiting (a tag
-    not found gets the grace: its push may be on its way).
+    not found gets the grace, as its push may be on its way).
   - A crash loop is not always shown as one. Between restarts the kubelet may leave a container's state at the
     exit that ended it (measured on kind for a failing init container, C(terminated) for the whole back-off and
     C(waiting) with reason C(CrashLoopBackOff) for about a second before each new try); the restart count says how

@@ -136,7 +136,6 @@ reads:
 """
 
 import json
-import os
 import time
 import traceback
 
@@ -157,12 +156,19 @@ except ImportError:
 
 
 def core_api(kubeconfig: str | None, context: str | None):
-    """The CoreV1 API as the kubeconfig (or, with none, the pod's service account) reaches it."""
-    default = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
-    if kubeconfig or context or os.path.exists(default.split(os.pathsep)[0]):
+    """The CoreV1 API as the kubeconfig (or, with none given and none found, the pod's service account) reaches it."""
+    try:
         client = kubernetes.config.new_client_from_config(config_file=kubeconfig or None, context=context or None)
-    else:
-        kubernetes.config.load_incluster_config()
+    except kubernetes.config.ConfigException:
+        if kubeconfig or context:
+            raise
+        # No kubeconfig at KUBECONFIG or ~/.kube/config: inside a cluster (an AWX job's pod), its service account.
+        try:
+            kubernetes.config.load_incluster_config()
+        except kubernetes.config.ConfigException:
+            raise kubernetes.config.ConfigException(
+                "there is no kubeconfig (KUBECONFIG, ~/.kube/config) and this is not a pod with a service account:"
+                " give kubeconfig") from None
         client = kubernetes.client.ApiClient()
     return kubernetes.client.CoreV1Api(client)
 

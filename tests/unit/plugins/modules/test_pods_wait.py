@@ -44,6 +44,16 @@ def test_a_context_the_kubeconfig_does_not_have_is_one_line_naming_it(tmp_path, 
     assert "elsewhere" in result["msg"].split(": ", 1)[1]
 
 
+def test_no_kubeconfig_outside_a_cluster_says_to_give_one(tmp_path, monkeypatch, capsys):
+    import kubernetes.config.kube_config
+    monkeypatch.setattr(kubernetes.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(tmp_path / "none"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    code, result = run_main(capsys)
+    assert code == 1 and result["msg"] == (
+        "Can't reach the cluster with kubeconfig (the default) and context (its current one): there is no kubeconfig"
+        " (KUBECONFIG, ~/.kube/config) and this is not a pod with a service account: give kubeconfig")
+
+
 def test_an_api_that_does_not_answer_is_one_line_without_the_token(tmp_path, capsys):
     server = f"http://127.0.0.1:{closed_port()}"
     code, result = run_main(capsys, kubeconfig=kubeconfig(tmp_path, server), timeout=5)
