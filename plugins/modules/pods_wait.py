@@ -205,6 +205,10 @@ def main():
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_ERROR)
     params = module.params
     started = time.monotonic()
+
+    def no_time_for_another_read() -> bool:
+        return time.monotonic() - started + params["interval"] > params["timeout"]
+
     try:
         api = core_api(params["kubeconfig"], params["context"])
     except (kubernetes.config.ConfigException, OSError, ValueError) as error:
@@ -217,7 +221,7 @@ def main():
         except (kubernetes.client.exceptions.ApiException, urllib3.exceptions.HTTPError, OSError) as error:
             # The first read fails at once (a wrong address, no access); a later one is retried until the timeout:
             # the API server may be restarting under the rollout.
-            if reads == 0 or time.monotonic() - started + params["interval"] > params["timeout"]:
+            if reads == 0 or no_time_for_another_read():
                 module.fail_json(msg=f"Can't list the pods in namespace {params['namespace']}: {api_error(error)}")
             time.sleep(params["interval"])
             continue
@@ -226,10 +230,9 @@ def main():
                              unschedulable_grace=params["unschedulable_grace"])
         not_ready = pods_not_ready(pods)
         ready = bool(pods) and not not_ready
-        elapsed = time.monotonic() - started
-        if stuck or ready or elapsed + params["interval"] > params["timeout"]:
+        if stuck or ready or no_time_for_another_read():
             module.exit_json(changed=False, ready=ready and not stuck, stuck=stuck, not_ready=not_ready,
-                             resources=pods, elapsed=round(elapsed, 1), reads=reads)
+                             resources=pods, elapsed=round(time.monotonic() - started, 1), reads=reads)
         time.sleep(params["interval"])
 
 
