@@ -5,7 +5,7 @@
 #
 #   scripts/ci-fresh.sh --yes [REF]     REF: what to clone from this checkout (default: HEAD)
 #
-# It empties, for the whole machine (hence --yes): the project's cache folder, pip's, Go's module
+# It empties, for the whole machine (hence --yes): the project's cache folder, pip's and uv's, Go's module
 # and build caches, npm's, ansible-test's and Molecule's, the Docker Engine's images and
 # /var/lib/docker (every container goes; the Engine is stopped), the runtime set-up for privileged
 # containers, ~/.kube, and the helm and kind binaries the roles install. It keeps what the machine
@@ -49,7 +49,7 @@ empty_caches() {
   [ ! -d "$gomodcache" ] || chmod -R u+w "$gomodcache"
   # A cache the project made may hold a debootstrap's mounts (proc) if one was killed mid-way.
   grep -o " $cache/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$cache" "$HOME/.cache/pip" "$gomodcache" "$gocache" "$HOME/.npm/_cacache" \
+  rm -rf "$cache" "$HOME/.cache/pip" "$HOME/.cache/uv" "$gomodcache" "$gocache" "$HOME/.npm/_cacache" \
          "$HOME/.ansible/test" "$HOME/.cache/molecule" "$HOME/.cache/ansible-compat" "$HOME/.kube" \
          /var/lib/docker /var/lib/containerd /etc/docker/daemon.json /usr/local/libexec/airflow-k8s-platform \
          "$HOME/.local/bin/helm" "$HOME/.local/bin/kind" /usr/local/bin/helm /usr/local/bin/kind

@@ -21,8 +21,7 @@ for file in "${requirements[@]}"; do
   wanted=$(cat "$file" requirements.txt | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "venv: installing $file" >&2
-    "$venv/bin/python" -m pip install --quiet --upgrade pip
-    "$venv/bin/python" -m pip install --quiet -r "$file"
+    scripts/install-requirements.sh "$venv" "$file"
     echo "$wanted" >"$stamp"
   fi
 done

@@ -13,7 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .common import PartUnavailable, cache_dir, cache_lock
+from .common import REPO_ROOT, PartUnavailable, cache_dir, cache_lock
+
+# The project's installer (uv, pip's settings carried over), the one scripts/venv.sh uses for .venv.
+INSTALL = REPO_ROOT / "scripts" / "install-requirements.sh"
 
 
 def ensure_venv(requirements: Path) -> Path:
@@ -26,10 +29,10 @@ def ensure_venv(requirements: Path) -> Path:
             return venv
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        result = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-r", str(requirements)],
+        result = subprocess.run([str(INSTALL), str(venv), str(requirements)],
                                 capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise PartUnavailable(f"pip install -r {requirements.name} failed: {result.stderr[-2000:]}")
+            raise PartUnavailable(f"installing {requirements.name} failed: {result.stderr[-2000:]}")
         marker.write_text(requirements.read_text(encoding="utf-8"), encoding="utf-8")
     return venv
 
