@@ -41,7 +41,7 @@ def timed_run(variables):
 
 def main():
     client = docker_engine.connect()
-    base = ensure_base_image(client)
+    base = ensure_base_image()
     registry = Registry()
     name = "bench-" + uuid.uuid4().hex[:8]
     try:

@@ -17,7 +17,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support import docker_engine  # noqa: E402
 from tests.support.airflow import Airflow, ensure_airflow_venv  # noqa: E402
 from tests.support.base_image import ensure_base_image  # noqa: E402
 from tests.support.common import tool_env  # noqa: E402
@@ -37,7 +36,7 @@ def molecule(step, env):
 
 
 def main():
-    base = ensure_base_image(docker_engine.connect())
+    base = ensure_base_image()
     registry, mirror, airflow = Registry(), HelmMirror(), Airflow(ensure_airflow_venv())
     try:
         install_local_dag(airflow)

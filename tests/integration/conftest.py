@@ -156,7 +156,7 @@ def auth_registry():
 
 @pytest.fixture(scope="session")
 def base_image(docker_client):
-    return _provide(lambda: ensure_base_image(docker_client))
+    return _provide(ensure_base_image)
 
 
 @pytest.fixture(scope="session")
