@@ -38,9 +38,15 @@ class Cache:
         self.made: list[str] = []
 
     def go_env(self) -> dict[str, str]:
-        """Go's module and build caches live here too, so "empty the caches" is one folder."""
+        """Go's module and build caches live here too, so "empty the caches" is one folder. The compiler and linker
+        collect garbage a quarter as often as Go's default (GOGC=400): a fifth less CPU and wall time for a third
+        more memory per process (benchmarks/go_gc.py: go build std and crictl from an empty build cache, 0.80). A
+        soft limit of 4 GiB a process (GOMEMLIMIT) keeps the largest Kubernetes packages, two compiling at once
+        beside a link, from taking four times their live memory; below 2 GiB live it collects no more often than
+        Go's default would. A GOGC or GOMEMLIMIT in the environment wins."""
         return {"GOMODCACHE": str(self.root / "go" / "mod"), "GOCACHE": str(self.root / "go" / "build"),
-                "GOFLAGS": "-mod=mod", "GOWORK": "off"}
+                "GOFLAGS": "-mod=mod", "GOWORK": "off", "GOGC": os.environ.get("GOGC", "400"),
+                "GOMEMLIMIT": os.environ.get("GOMEMLIMIT", "4GiB")}
 
     @contextmanager
     def making(self, part: str) -> Iterator[None]:
