@@ -28,10 +28,12 @@ if [ ! -x "$uv" ]; then
 fi
 
 # pip's settings as `pip config list` prints them (from PIP_* variables and pip.conf alike):
-# name='value', the name after its section, e.g. global.index-url or :env:.cert.
+# name='value', the name after its section, e.g. global.index-url or :env:.cert. As for pip, a
+# variable wins over a file.
 pip_settings=$("$project_venv/bin/python" -m pip config list 2>/dev/null || true)
 pip_setting() {
-  sed -n "s/^[^.]*\.$1='\(.*\)'\$/\1/p" <<<"$pip_settings" | tail -n 1
+  { grep -v '^:env:\.' <<<"$pip_settings" || true; grep '^:env:\.' <<<"$pip_settings" || true; } |
+    sed -n "s/^[^.]*\.$1='\(.*\)'\$/\1/p" | tail -n 1
 }
 setting() {
   local value
