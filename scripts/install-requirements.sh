@@ -5,9 +5,11 @@
 #
 # With uv (scripts/installer-requirements.txt, put into the project's .venv by scripts/venv.sh),
 # given what pip is configured with on this machine (its environment and pip.conf: index, extra
-# indexes, find-links, CA bundle, trusted hosts), so a site's mirror serves both. uv does not
-# byte-compile what it installs: Python compiles a module when it is first imported. Where uv can't
-# be installed (no wheel for the platform), pip does the install.
+# indexes, find-links, CA bundle, trusted hosts), so a site's mirror serves both. It byte-compiles
+# what it installs, as pip does: where PYTHONDONTWRITEBYTECODE is set (CI's machines set it), Python
+# would otherwise compile the Kubernetes client's 800 modules again in every module run that imports
+# it (a cold CI run's cluster tests took a sixth longer so). Where uv can't be installed (no wheel
+# for the platform), pip does the install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,5 +50,5 @@ find_links=$(pip_setting find-links)
 if [ -n "$find_links" ]; then export UV_FIND_LINKS=${find_links// /,}; fi
 
 for file in "$@"; do
-  "$uv" pip install --quiet --python "$venv/bin/python" -r "$file"
+  "$uv" pip install --quiet --compile-bytecode --python "$venv/bin/python" -r "$file"
 done
