@@ -6,6 +6,7 @@ where pip's settings say."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import http.server
 import os
@@ -80,7 +81,7 @@ def test_a_package_only_the_sites_index_has_is_installed_from_pip_conf(tmp_path,
     wheel = make_wheel(root / NAME)
     (root / NAME / "index.html").write_text(f'<a href="{wheel.name}">{wheel.name}</a>\n', encoding="utf-8")
     (root / "index.html").write_text(f'<a href="{NAME}/">{NAME}</a>\n', encoding="utf-8")
-    handler = lambda *args: http.server.SimpleHTTPRequestHandler(*args, directory=str(root))  # noqa: E731
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
