@@ -39,23 +39,13 @@ options:
     type: list
     elements: dict
     required: true
-  failures:
-    description: How many failures in a row make a container stuck.
-    type: int
-    default: 3
-  grace:
-    description: Seconds since the pod started after which a container still waiting to be created is stuck.
-    type: int
-    default: 60
-  unschedulable_grace:
-    description: Seconds a pod may stay unschedulable before it is stuck.
-    type: int
-    default: 300
   now:
     description: The time to measure the pod's age against, as Kubernetes writes it (C(2026-12-02T21:02:08Z)); the
       current time when empty.
     type: str
     default: ""
+extends_documentation_fragment:
+  - airflow_k8s.platform.pod_rules
 """
 
 EXAMPLES = r"""

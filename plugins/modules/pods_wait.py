@@ -58,18 +58,8 @@ options:
     description: Seconds between two reads.
     type: float
     default: 2
-  failures:
-    description: How many failures in a row make a container stuck (see the pod_problems filter).
-    type: int
-    default: 3
-  grace:
-    description: Seconds a container may wait to be created (an image pull, a missing Secret) before it is stuck.
-    type: int
-    default: 60
-  unschedulable_grace:
-    description: Seconds a pod may stay unschedulable before it is stuck.
-    type: int
-    default: 300
+extends_documentation_fragment:
+  - airflow_k8s.platform.pod_rules
 requirements:
   - kubernetes (the Python client, which kubernetes.core needs too)
 notes:
