@@ -1,6 +1,6 @@
 """Virtual environments of their own for tools whose pins can't share the test venv (an Airflow, an
 older ansible-core, Galaxy's importer and the docs tools): one per requirements file, built once per
-machine with the test venv's Python and rebuilt only when the file (or that Python) changes.
+machine with the test venv's Python and rebuilt only when the file, that Python or the installer changes.
 
 ``python -m tests.support.venvs <requirements file>`` prints the venv's path (the sanity script
 uses it for the older ansible-core releases)."""
@@ -21,7 +21,8 @@ INSTALL = REPO_ROOT / "scripts" / "install-requirements.sh"
 
 def ensure_venv(requirements: Path) -> Path:
     """The venv for ``requirements``, built now unless the cache already holds it."""
-    key = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()[:12]
+    # How it is installed is part of what it is: a changed installer (say, byte-compiling now) makes new venvs.
+    key = hashlib.sha256(requirements.read_bytes() + sys.version.encode() + INSTALL.read_bytes()).hexdigest()[:12]
     venv = cache_dir("venvs") / f"{requirements.stem}-{key}"
     marker = venv / ".complete"
     with cache_lock(venv.name):
