@@ -84,8 +84,11 @@ def network_agent(tools: str, kubectl: Path) -> Image:
 
 
 def local_path_helper(minimal: str) -> Image:
-    """What local-path-provisioner's helper pods run: a shell and coreutils."""
-    return Image("local-path-helper", f"FROM {minimal}\n")
+    """What local-path-provisioner's helper pods run: a shell and coreutils. A label makes it an image of its own:
+    a bare FROM would give it the base's ID, and a pod pulling the base (python-base-image) under another name
+    beside this preloaded one made the kubelet try to pull the helper by its preloaded name, so no claim bound
+    (containerd 2.2, kind)."""
+    return Image("local-path-helper", f"FROM {minimal}\nLABEL org.opencontainers.image.title=local-path-helper\n")
 
 
 def registry(minimal: str) -> Image:
