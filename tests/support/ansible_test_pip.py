@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .venvs import INSTALL
+
 CACHE = Path.home() / ".ansible" / "test" / "cache"
 # Run by the given Python: the pip version its ansible-test installs in a venv on that Python.
 ASK = """
@@ -25,7 +27,6 @@ import sys, types
 from ansible_test._internal.python_requirements import get_venv_packages
 print(get_venv_packages(types.SimpleNamespace(version="%d.%d" % sys.version_info[:2]))["pip"])
 """
-INSTALL = Path(__file__).resolve().parents[2] / "scripts" / "install-requirements.sh"
 STAND_IN = """\
 # Stand-in for ansible-test's get-pip bootstrap script, written by the project's tests/support/ansible_test_pip.py.
 import os, subprocess, sys, tempfile
