@@ -314,6 +314,19 @@ class AirflowClient:
         status, data = self.request("POST", self._dag_path(dag_id, "dagRuns"), body=body, accept_status=(200, 409))
         return data if status == 200 else None
 
+    def clear_failed_tasks(self, dag_id, run_id):
+        """Clear a run's failed tasks and those their failure kept from running (upstream_failed): the scheduler
+        runs them again and the run goes back to queued.
+
+        Airflow 3 clears a run's failed tasks through the run's own clear endpoint; Airflow 2's clears every task
+        of the run, so there the DAG's clearTaskInstances does it, with the run reset."""
+        if self.api_version == "v1":
+            self.request("POST", self._dag_path(dag_id, "clearTaskInstances"),
+                         body={"dry_run": False, "dag_run_id": run_id, "only_failed": True, "reset_dag_runs": True})
+        else:
+            self.request("POST", self._dag_path(dag_id, "dagRuns", run_id, "clear"),
+                         body={"dry_run": False, "only_failed": True})
+
     def task_instances(self, dag_id, run_id):
         return self._all_pages(self._dag_path(dag_id, "dagRuns", run_id, "taskInstances"), "task_instances")
 

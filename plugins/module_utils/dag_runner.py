@@ -188,7 +188,7 @@ class DagRunner:
         self._sleep = sleep
         self._clock = clock
         self.changed = False
-        self.result = {"unpaused": False, "triggered": False}
+        self.result = {"unpaused": False, "triggered": False, "rerun": False}
         self.causes = {}  # task key -> why it failed, from its log
 
     # -- steps ------------------------------------------------------------------------------
@@ -209,6 +209,10 @@ class DagRunner:
             self.result["msg"] = "DAG '%s' is present and can be triggered" % self.p["dag_id"]
             self.changed = True
             return self.result
+        if self.p["rerun_failed"] and run.get("state") in self.p["failure_states"]:
+            run = self.rerun(run)
+            if run is None:  # check mode: the failed run stays as it is
+                return self.result
 
         run_id = run["dag_run_id"]
         self.result["ui_url"] = self.client.ui_url(self.p["dag_id"], run_id)
@@ -263,6 +267,20 @@ class DagRunner:
             return self.client.get_run(self.p["dag_id"], self.p["run_id"])
         self.result["triggered"] = self.changed = True
         return run
+
+    def rerun(self, run):
+        """Run a failed run again under its id: clear its failed tasks (and those their failure kept from running),
+        so the scheduler queues the run again. Returns the cleared run, or None in check mode."""
+        run_id, state = run["dag_run_id"], run.get("state")
+        self.result["rerun"] = self.changed = True
+        if self.check_mode:
+            self.result["msg"] = ("Run '%s' of DAG '%s' ended %s and would be run again (rerun_failed)"
+                                  % (run_id, self.p["dag_id"], state))
+            return None
+        self.client.clear_failed_tasks(self.p["dag_id"], run_id)
+        # The clear answers with the run (Airflow 3) or with the cleared task instances (Airflow 2): read the run
+        # itself, queued again now, so the wait starts from its new state.
+        return self.client.get_run(self.p["dag_id"], run_id)
 
     def wait_for_end(self, run_id, state):
         deadline = Deadline(self.p["wait_timeout"], self._clock)

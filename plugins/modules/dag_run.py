@@ -108,6 +108,17 @@ options:
         because a run of a paused DAG waits forever.
     type: bool
     default: false
+  rerun_failed:
+    description:
+      - When the run with O(run_id) exists and ended in one of O(failure_states), run it again under the same id
+        (reported as a change): its failed tasks, and the tasks their failure kept from running, are cleared, so
+        the scheduler runs them again, then the module waits as for a new run. Tasks that succeeded keep their
+        result. This is how a run that failed for a cause since fixed (an image, a DAG, a connection) gets
+        another go without a new O(run_id).
+      - The run keeps its first O(conf); O(conf), O(note) and O(logical_date) of this call are not applied to it.
+      - When V(false), a call with the id of a failed run attaches to it and reports its failure again.
+    type: bool
+    default: false
   wait:
     description:
       - Wait for the run to reach one of O(success_states) or O(failure_states). When V(false), return right after
@@ -191,6 +202,15 @@ EXAMPLES = r"""
     password: "{{ vault_airflow_password }}"
     dag_id: nightly_export
     wait: false
+
+- name: Run a failed run's failed tasks again under the same id, now that their image is fixed
+  airflow_k8s.platform.dag_run:
+    url: "{{ airflow_api_url }}"
+    username: "{{ airflow_admin_username }}"
+    password: "{{ airflow_admin_password }}"
+    dag_id: first_script
+    run_id: "{{ image_ref | airflow_k8s.platform.image_run_id }}"
+    rerun_failed: true
 
 - name: Check that a DAG is deployed and can be triggered, without triggering it
   airflow_k8s.platform.dag_run:
@@ -298,6 +318,11 @@ triggered:
   returned: always
   type: bool
   sample: true
+rerun:
+  description: Whether this call ran a failed run again under its id (O(rerun_failed)).
+  returned: always
+  type: bool
+  sample: false
 unpaused:
   description: Whether this call unpaused the DAG.
   returned: always
@@ -351,6 +376,7 @@ def argument_spec():
         note=dict(type="str"),
         logical_date=dict(type="str"),
         unpause=dict(type="bool", default=False),
+        rerun_failed=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
         dag_wait_timeout=dict(type="int", default=300),

@@ -128,6 +128,76 @@ def test_run_id_makes_a_second_call_attach_instead_of_triggering(airflow, new_da
     assert [run["dag_run_id"] for run in runs_of(airflow, dag_id)] == ["ansible-idempotent-1"]
 
 
+FIXED_LATER = """\
+from datetime import datetime
+from pathlib import Path
+from airflow.sdk import dag, task
+
+FIX, RAN = Path({fix!r}), Path({ran!r})
+
+
+@dag(dag_id={dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1), catchup=False,
+     is_paused_upon_creation=False)
+def the_dag():
+    @task
+    def prepare():
+        with RAN.open("a") as ran:
+            ran.write("prepare\\n")
+
+    @task(retries=0)
+    def use():
+        if not FIX.exists():
+            raise RuntimeError("the fix is not there yet")
+        print("the fix is there")
+
+    @task
+    def report():
+        print("reported")
+
+    prepare() >> use() >> report()
+
+
+the_dag()
+"""
+
+
+def test_rerun_failed_runs_a_failed_runs_failed_tasks_again_under_its_id(airflow, task, tmp_path):
+    dag_id = "t_rerun_" + uuid.uuid4().hex[:8]
+    fix, ran = tmp_path / "fix", tmp_path / "ran"
+    airflow.write_dag(dag_id + ".py", FIXED_LATER.format(dag_id=dag_id, fix=str(fix), ran=str(ran)))
+    airflow.reserialize()
+    args = task(dag_id, run_id="fixed-later-1", log_tasks=["*"])
+
+    rc, failed, _output = run_task(args, tmp_path)
+    assert rc != 0 and failed["run"]["state"] == "failed" and failed["triggered"]
+    states = {t["task_id"]: (t["state"], t["try_number"]) for t in failed["task_instances"]}
+    assert states["use"] == ("failed", 1) and states["report"][0] == "upstream_failed"
+
+    # Without the option, the failed run is attached to and its failure reported again: nothing changes.
+    rc, again, _output = run_task(args, tmp_path)
+    assert rc != 0 and not again["changed"] and not again["rerun"]
+    assert "failed tasks: use (try 1): RuntimeError: the fix is not there yet" in again["msg"].splitlines()[0]
+
+    fix.touch()
+    rc, rerun, output = run_task({**args, "airflow_k8s.platform.dag_run": {
+        **args["airflow_k8s.platform.dag_run"], "rerun_failed": True}}, tmp_path)
+    assert rc == 0, output
+    assert rerun["changed"] and rerun["rerun"] and not rerun["triggered"]
+    assert rerun["run"]["run_id"] == "fixed-later-1" and rerun["run"]["state"] == "success"
+    states = {t["task_id"]: (t["state"], t["try_number"]) for t in rerun["task_instances"]}
+    # Only the failed task and the one it kept from running ran again; the one that succeeded kept its result.
+    assert states == {"prepare": ("success", 1), "use": ("success", 2), "report": ("success", 1)}
+    assert ran.read_text() == "prepare\n"
+    assert any("the fix is there" in line for line in rerun["logs"]["use"])
+    assert [run["dag_run_id"] for run in runs_of(airflow, dag_id)] == ["fixed-later-1"]
+
+    # A run that succeeded is not run again: the option changes nothing then.
+    rc, settled, output = run_task({**args, "airflow_k8s.platform.dag_run": {
+        **args["airflow_k8s.platform.dag_run"], "rerun_failed": True}}, tmp_path)
+    assert rc == 0, output
+    assert not settled["changed"] and not settled["rerun"] and settled["run"]["state"] == "success"
+
+
 def test_waits_for_a_dag_file_that_appears_after_the_module_started(airflow, task, tmp_path):
     dag_id = "t_late_" + uuid.uuid4().hex[:8]
     writer = threading.Timer(6, lambda: airflow.write_dag(dag_id + ".py", dag_source(dag_id)))

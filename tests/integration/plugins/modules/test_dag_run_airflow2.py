@@ -66,3 +66,22 @@ def test_a_failing_task_on_airflow_2_is_named_with_its_exception_in_the_first_li
     # The cause comes from Airflow 2's plain-text log: its traceback's last line.
     assert result["msg"].splitlines()[0].endswith(
         "failed tasks: work (try 1): RuntimeError: the task broke on airflow 2"), result["msg"]
+
+
+def test_rerun_failed_runs_the_failed_task_again_on_airflow_2(airflow2, tmp_path):
+    dag_id = "airflow2_fixed_later"
+    fix = tmp_path / "fix"
+    airflow2.write_dag(dag_id + ".py", DAG.replace(DAG_ID, dag_id).replace(
+        'print("conf seen on airflow 2:", get_current_context()["dag_run"].conf)',
+        f'assert __import__("os").path.exists({str(fix)!r}), "the fix is not there yet"; print("fixed on airflow 2")'))
+    args = module_task(airflow2, dag_id=dag_id, run_id="v1-fixed-later")
+    rc, failed, _output = run_task(args, tmp_path)
+    assert rc != 0 and failed["run"]["state"] == "failed"
+
+    fix.touch()
+    rc, rerun, output = run_task(module_task(airflow2, dag_id=dag_id, run_id="v1-fixed-later", rerun_failed=True),
+                                 tmp_path)
+    assert rc == 0, output
+    assert rerun["changed"] and rerun["rerun"] and not rerun["triggered"] and rerun["run"]["state"] == "success"
+    assert [(t["task_id"], t["state"], t["try_number"]) for t in rerun["task_instances"]] == [("work", "success", 2)]
+    assert any("fixed on airflow 2" in line for line in rerun["logs"]["work"])

@@ -12,7 +12,11 @@ from ansible_collections.airflow_k8s.platform.plugins.module_utils.airflow_api i
     AirflowUnreachable,
     version_tuple,
 )
-from ansible_collections.airflow_k8s.platform.plugins.module_utils.dag_runner import DagRunner, DagRunTimeout
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.dag_runner import (
+    DagRunError,
+    DagRunner,
+    DagRunTimeout,
+)
 from ansible_collections.airflow_k8s.platform.plugins.modules.dag_run import argument_spec
 
 UNSET = object()
@@ -121,6 +125,9 @@ class FakeAirflowClient:
         self._record("trigger", dag_id, body)
         return self._trigger()
 
+    def clear_failed_tasks(self, dag_id, run_id):
+        self._record("clear_failed_tasks", dag_id, run_id)
+
     def task_instances(self, dag_id, run_id):
         self._record("task_instances", dag_id, run_id)
         return self._task_instances
@@ -181,6 +188,47 @@ def test_an_existing_run_is_attached_to_and_reported_unchanged(clock):
     result = dag_runner.run()
     assert dag_runner.changed is False and result["triggered"] is False
     assert client.calls_to("trigger") == [] and clock.sleeps == []
+
+
+def test_a_failed_run_is_attached_to_and_its_failure_reported_again_unless_asked_to_rerun(clock):
+    client = FakeAirflowClient(runs=[run("r1", "failed")], task_instances=[
+        {"task_id": "run_first_script", "state": "failed", "try_number": 1, "map_index": -1}])
+    dag_runner = runner(client, clock, run_id="r1")
+    with pytest.raises(DagRunError, match=r"^Run 'r1' of DAG 'first_script' ended failed; failed tasks: "
+                                          r"run_first_script \(try 1\)"):
+        dag_runner.run()
+    assert dag_runner.changed is False and dag_runner.result["rerun"] is False
+    assert client.calls_to("clear_failed_tasks") == [] and client.calls_to("trigger") == []
+
+
+def test_rerun_failed_clears_the_failed_run_and_waits_for_it_under_the_same_id(clock):
+    # The run before the clear, the run the clear queued again, and the run at the end.
+    client = FakeAirflowClient(runs=[run("r1", "failed"), run("r1", "queued"), run("r1", "success")],
+                               streams=[FakeStream(["queued", "running", "success"])])
+    dag_runner = runner(client, clock, run_id="r1", rerun_failed=True)
+    result = dag_runner.run()
+    assert [call[0] for call in client.calls] == [
+        "connect", "get_dag", "get_run", "clear_failed_tasks", "get_run", "open_stream", "get_run", "task_instances"]
+    assert client.calls_to("clear_failed_tasks") == [("clear_failed_tasks", "first_script", "r1")]
+    assert dag_runner.changed is True and result["rerun"] is True and result["triggered"] is False
+    assert result["run"]["run_id"] == "r1" and result["run"]["state"] == "success"
+
+
+def test_rerun_failed_leaves_a_run_that_did_not_fail_alone(clock):
+    client = FakeAirflowClient(runs=[run("r1", "success")])
+    dag_runner = runner(client, clock, run_id="r1", rerun_failed=True)
+    result = dag_runner.run()
+    assert dag_runner.changed is False and result["rerun"] is False
+    assert client.calls_to("clear_failed_tasks") == []
+
+
+def test_rerun_failed_in_check_mode_predicts_the_rerun_without_clearing(clock):
+    client = FakeAirflowClient(runs=[run("r1", "failed")])
+    dag_runner = runner(client, clock, check_mode=True, run_id="r1", rerun_failed=True)
+    result = dag_runner.run()
+    assert dag_runner.changed is True and result["rerun"] is True
+    assert result["msg"] == "Run 'r1' of DAG 'first_script' ended failed and would be run again (rerun_failed)"
+    assert client.calls_to("clear_failed_tasks") == [] and client.calls_to("open_stream") == []
 
 
 def test_check_mode_with_an_existing_run_reports_it_without_waiting_or_triggering(clock):
