@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from tests.support.airflow_role import INVENTORIES, KUBERNETES_VERSION, render
+from tests.support.ansible_run import run_playbook
 from tests.support.common import REPO_ROOT
+from tests.support.helm import HELM_PIN
 
 # The official chart, vendored for the offline build (without its subchart): its data files are what Helm validates.
 CHART = REPO_ROOT / "offline" / "charts" / "airflow-1.21.0"
@@ -172,3 +174,24 @@ def test_the_example_inventorys_secrets_reach_the_chart_by_name_only(tmp_path):
     url = base64.b64decode(by_name["Secret", "airflow-metadata-connection"]["data"]["connection"]).decode()
     assert url.endswith("@db.example.com:5432/airflow?sslmode=verify-full&sslrootcert=/opt/airflow/database-ca/ca.crt")
     assert by_name["ConfigMap", "airflow-database-ca"]["data"]["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
+
+
+@pytest.mark.parametrize("chart_version", ["1.21.0", "1.22.0"])
+def test_a_helm_too_old_for_the_chart_stops_the_role_before_its_first_request_to_the_cluster(
+        tmp_path, helm_binary, chart_version):
+    """Real helm builds (4.1.4, 3.17.2) against the chart versions the role supports: chart 1.22.0 needs helm 3.19.0.
+    No cluster is there: a run that passes the check fails at its first request to one, naming the kubeconfig."""
+    version, helm = helm_binary
+    kubeconfig = tmp_path / "no-cluster-here"
+    run = run_playbook([{"name": "Install", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow"}}],
+                       tmp_path, extra_vars={"airflow_helm_binary": str(helm), "airflow_chart_version": chart_version,
+                                             "airflow_git_repo": "https://git.example.invalid/dags.git",
+                                             "airflow_kubeconfig": str(kubeconfig)})
+    assert run.rc != 0
+    if (version, chart_version) == ("v3.17.2", "1.22.0"):
+        assert run.failure == (
+            f"Chart 1.22.0 needs helm 3.19.0 or newer, and airflow_helm_binary '{helm}' is helm 3.17.2: install a "
+            f"newer one (the helm stage installs {HELM_PIN} unless helm_version says otherwise), or set "
+            "airflow_chart_version to a chart this helm installs."), run.output
+    else:
+        assert str(kubeconfig) in run.failure, run.output
