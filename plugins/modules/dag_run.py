@@ -111,7 +111,7 @@ options:
   rerun_failed:
     description:
       - When the run with O(run_id) exists and ended in one of O(failure_states), run it again under the same id
-        (reported as a change): its failed tasks, and the tasks their failure kept from running, are cleared, so
+        (reported as a change). Its failed tasks, and the tasks their failure kept from running, are cleared, so
         the scheduler runs them again, then the module waits as for a new run. Tasks that succeeded keep their
         result. This is how a run that failed for a cause since fixed (an image, a DAG, a connection) gets
         another go without a new O(run_id).
