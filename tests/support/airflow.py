@@ -151,6 +151,10 @@ class Airflow:
         """
         self._airflow("dags", "reserialize", retry_if="UNIQUE constraint failed", attempts=3)
 
+    def process_group(self, component: str) -> int:
+        """The process group of a component: it and every process it started (an OwnedProcess leads its own)."""
+        return self._processes[component].proc.pid
+
     def stop_api_server(self) -> None:
         self._processes.pop(self.api_server).stop()
         wait_for(f"port {self.port} to close", lambda: not port_open(self.port), timeout=30)
