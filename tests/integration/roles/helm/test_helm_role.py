@@ -10,10 +10,10 @@ from tests.support.common import free_port
 ROLE = [{"name": "Install helm", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.helm"}}]
 
 
-def install(tmp_path, install_dir, version, mirror_url, sha256=""):
+def install(tmp_path, install_dir, version, mirror_url, sha256="", check=False):
     workdir = tmp_path / f"run-{version}-{len(list(tmp_path.iterdir()))}"
     workdir.mkdir()
-    return run_playbook(ROLE, workdir, extra_vars={
+    return run_playbook(ROLE, workdir, check=check, extra_vars={
         "helm_version": version, "helm_install_dir": str(install_dir), "helm_mirror_url": mirror_url,
         "helm_sha256": sha256})
 
@@ -34,6 +34,10 @@ def test_fresh_install_then_unchanged_rerun_then_switch_versions(tmp_path, helm_
     again = install(tmp_path, bin_dir, "v4.1.4", helm_mirror.url, helm_mirror.sha256["v4.1.4"])
     assert again.rc == 0, again.output
     assert again.changed == 0
+    # A check run (site.yml --check) asks the installed helm too, and finds nothing to do.
+    checked = install(tmp_path, bin_dir, "v4.1.4", helm_mirror.url, helm_mirror.sha256["v4.1.4"], check=True)
+    assert checked.rc == 0, checked.output
+    assert checked.changed == 0
 
     switched = install(tmp_path, bin_dir, "v3.17.2", helm_mirror.url, helm_mirror.sha256["v3.17.2"])
     assert switched.rc == 0, switched.output
