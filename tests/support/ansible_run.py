@@ -70,7 +70,7 @@ class RunningPlaybook:
 
 def start_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = None, check: bool = False,
                    verbosity: int = 0, env: dict[str, str] | None = None,
-                   inventory: Path | None = None) -> RunningPlaybook:
+                   inventory: Path | None = None, diff: bool = False) -> RunningPlaybook:
     """Start ``tasks`` on localhost in one play, with ``inventory``'s variables when given.
 
     Extra vars go through a file, never the command line."""
@@ -85,6 +85,8 @@ def start_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = 
     argv = [str(VENV_BIN / "ansible-playbook"), *hosts, "-e", f"@{variables}", str(playbook)]
     if check:
         argv.append("--check")
+    if diff:
+        argv.append("--diff")
     if verbosity:
         argv.append("-" + "v" * verbosity)
     run_env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
@@ -96,9 +98,9 @@ def start_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = 
 
 def run_playbook(tasks: list[dict], tmp_path: Path, extra_vars: dict | None = None, check: bool = False,
                  verbosity: int = 0, env: dict[str, str] | None = None, inventory: Path | None = None,
-                 timeout: float = 900) -> PlaybookRun:
+                 timeout: float = 900, diff: bool = False) -> PlaybookRun:
     """Run ``tasks`` on localhost in one play (see start_playbook) and wait for the result."""
-    running = start_playbook(tasks, tmp_path, extra_vars, check, verbosity, env, inventory)
+    running = start_playbook(tasks, tmp_path, extra_vars, check, verbosity, env, inventory, diff)
     try:
         return running.wait(timeout)
     except subprocess.TimeoutExpired:

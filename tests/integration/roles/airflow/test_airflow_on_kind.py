@@ -270,6 +270,64 @@ def test_a_release_in_a_restricted_namespace_has_its_admin_at_once_and_its_dags_
     assert re.search(r"/repo/dags/first_script\.py$", dag["fileloc"]), dag["fileloc"]
 
 
+def object_versions(cluster: Cluster, namespace: str) -> dict[str, str]:
+    """Every object of the namespace that a release or the role makes, by kind and name: its resourceVersion."""
+    client = cluster.core.api_client
+    apps, batch = kubernetes.client.AppsV1Api(client), kubernetes.client.BatchV1Api(client)
+    listings = {
+        "Pod": cluster.core.list_namespaced_pod, "Service": cluster.core.list_namespaced_service,
+        "Secret": cluster.core.list_namespaced_secret, "ConfigMap": cluster.core.list_namespaced_config_map,
+        "ServiceAccount": cluster.core.list_namespaced_service_account,
+        "PersistentVolumeClaim": cluster.core.list_namespaced_persistent_volume_claim,
+        "Deployment": apps.list_namespaced_deployment, "StatefulSet": apps.list_namespaced_stateful_set,
+        "Job": batch.list_namespaced_job, "CronJob": batch.list_namespaced_cron_job,
+    }
+    versions = {"Namespace/" + namespace: cluster.core.read_namespace(namespace).metadata.resource_version}
+    for kind, listing in listings.items():
+        versions.update({f"{kind}/{item.metadata.name}": item.metadata.resource_version
+                         for item in listing(namespace).items})
+    return versions
+
+
+PREVIEW = "airflow_k8s.platform.airflow : Show what the release would change"
+
+
+def test_check_diff_shows_what_a_changed_inventory_would_change_and_changes_nothing(
+        cluster, tmp_path, release, docker_client):
+    """`--check --diff` (issue 25): on the unchanged release it shows no difference; with a new image it shows the
+    images, the values and the objects helm would touch. Neither run records a helm revision or touches an object."""
+    namespace, kept = release["namespace"], release["variables"]
+    revisions, versions = release_revisions(cluster, namespace), object_versions(cluster, namespace)
+
+    unchanged = run_playbook([ROLE], tmp_path, extra_vars=variables(cluster, namespace, **kept), check=True, diff=True)
+    assert unchanged.rc == 0, unchanged.failure or unchanged.output[-4000:]
+    preview = unchanged.result(PREVIEW)
+    assert not preview["changed"] and "diff" not in preview, preview
+    assert unchanged.changed == 0, [task["name"] for task in unchanged.tasks if task["result"].get("changed")]
+
+    mirror = dict(cluster.published["mirror"])
+    new_image = retagged_airflow_image(docker_client, mirror)
+    changed = run_playbook([ROLE], tmp_path, check=True, diff=True, extra_vars=variables(
+        cluster, namespace, **{**kept, "airflow_mirror": {**mirror, "airflow_image": new_image}}))
+    assert changed.rc == 0, changed.failure or changed.output[-4000:]
+    preview = changed.result(PREVIEW)
+    assert preview["changed"] and preview["values_changed"], preview
+    old_image = parse_image(mirror["airflow_image"])
+    assert any(old_image.digest in image for image in preview["images"]["current"]), preview["images"]
+    assert any(parse_image(new_image).digest in image for image in preview["images"]["new"]), preview["images"]
+    assert preview["chart"]["current"] == preview["chart"]["new"]
+    touched = preview["objects"]["changed"]
+    assert any(key.endswith("Deployment/airflow-scheduler") for key in touched), touched
+    assert not preview["objects"]["removed"], preview["objects"]
+    summary, values, objects = preview["diff"]
+    assert parse_image(new_image).digest in summary["after"] and parse_image(new_image).digest not in summary["before"]
+    assert parse_image(new_image).digest in values["after"]
+    assert "Deployment/airflow-scheduler (changed)" in objects["after"]
+
+    assert release_revisions(cluster, namespace) == revisions
+    assert object_versions(cluster, namespace) == versions
+
+
 def test_a_release_upgrades_to_a_new_image(cluster, tmp_path, release, docker_client):
     namespace, kept = release["namespace"], release["variables"]
     mirror = dict(cluster.published["mirror"])
