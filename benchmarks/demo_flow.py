@@ -11,7 +11,7 @@ The cluster is called "bench" and uses host ports of its own, so a demo cluster 
 is removed at the end. Needs the same as `make demo`. With --keep DIR, both runs' output (with
 profile_tasks' slowest tasks at the end) is kept there as first.out and second.out.
 
-    .venv/bin/python benchmarks/demo_flow.py [--keep DIR]
+    .venv/bin/python benchmarks/demo_flow.py [--keep DIR] [--set VARIABLE=VALUE ...]
 """
 
 from __future__ import annotations
@@ -63,11 +63,15 @@ DAG_RUN_TASK = "Trigger the DAG with the pushed image and wait for it"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="a folder to keep both runs' output in")
-    keep = parser.parse_args().keep
+    parser.add_argument("--set", action="append", default=[], metavar="VARIABLE=VALUE",
+                        help="an inventory variable for both runs (say kind_cluster_registry_cache= for a baseline)")
+    options = parser.parse_args()
+    keep = options.keep
     with tempfile.TemporaryDirectory(prefix="bench-flow-") as workdir:
         variables = Path(workdir) / "vars.yml"
         variables.write_text(yaml.safe_dump({"kind_cluster_name": "bench", "kind_cluster_registry_port": free_port(),
-                                             "kind_cluster_api_host_port": free_port()}))
+                                             "kind_cluster_api_host_port": free_port(),
+                                             **dict(setting.split("=", 1) for setting in options.set)}))
         try:
             first, output = playbook("site.yml", variables)
             trigger = task_seconds(output, DAG_RUN_TASK)

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.cluster
 
 
 CAP_SYS_ADMIN = 21
+# The Docker volume the role keeps the registry's data in, shared by every cluster (kind_cluster_registry_cache).
+REGISTRY_CACHE = "airflow_k8s_platform-registry-cache"
 
 
 def test_rendered_kind_config_and_objects_validate(tmp_path):
@@ -162,12 +164,20 @@ def test_a_second_converge_changes_nothing(cluster):
 
 
 @pytest.mark.ends("shared_cluster")
-def test_absent_leaves_no_container_network_or_volume(cluster, docker_client):
+def test_absent_leaves_no_container_network_or_volume_but_the_registrys_cache(cluster, docker_client, probe_image):
+    registry_image = docker_client.containers.get(f"{cluster.name}-registry").image
     removed = cluster.converge(kind_cluster_state="absent")
     assert removed.rc == 0, removed.failure or removed.output[-4000:]
     left = [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(cluster.name)]
     assert left == []
-    assert {v.name for v in docker_client.volumes.list()} <= cluster.volumes_before
+    assert {v.name for v in docker_client.volumes.list()} <= cluster.volumes_before | {REGISTRY_CACHE}
+    # The registry's data stays for the next cluster: the image pushed to this one's registry is in the cache, for a
+    # new registry to serve at once.
+    data = next(iter(registry_image.attrs["Config"]["Volumes"]))
+    listed = docker_client.containers.run(
+        registry_image.id, [f"{data}/docker/registry/v2/repositories/probe"], entrypoint=["ls"], remove=True,
+        volumes={REGISTRY_CACHE: {"bind": data, "mode": "ro"}}).decode().split()
+    assert listed == ["debian-python"], listed
     others = docker_client.containers.list(all=True, filters={"network": "kind"})
     if not others:
         with pytest.raises(docker.errors.NotFound):
