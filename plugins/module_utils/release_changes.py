@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import json
 
-import yaml
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # ansible-core itself needs PyYAML on the controller, where helm runs; elsewhere, say so
+    HAS_YAML = False
 
 # Where a pod template sits in each kind that has one.
 POD_SPEC_PATHS = {

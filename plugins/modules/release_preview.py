@@ -135,15 +135,12 @@ import json
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_text
 
-try:
-    from ansible_collections.airflow_k8s.platform.plugins.module_utils.release_changes import (
-        images,
-        manifest_objects,
-        release_diff,
-    )
-    HAS_YAML = True
-except ImportError:  # PyYAML, which ansible-core itself needs on the controller
-    HAS_YAML = False
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.release_changes import (
+    HAS_YAML,
+    images,
+    manifest_objects,
+    release_diff,
+)
 
 
 class Helm:
