@@ -52,8 +52,10 @@ def changed(output: str) -> int:
 
 
 def task_seconds(output: str, name: str) -> float:
-    """The time profile_tasks gives the task ``name`` ("<name> ---- 12.34s")."""
-    line = next(line for line in output.splitlines() if line.startswith(name) and line.rstrip().endswith("s"))
+    """The time profile_tasks gives the task ``name``: a play's ("<name> ---- 12.34s") or a role's
+    ("<role> : <name> ---- 12.34s")."""
+    line = next(line for line in output.splitlines()
+                if (line.startswith(name) or f" : {name} " in line) and line.rstrip().endswith("s"))
     return float(line.rsplit(" ", 1)[-1].rstrip("s"))
 
 

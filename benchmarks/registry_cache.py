@@ -21,7 +21,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from demo_flow import playbook  # noqa: E402
+from demo_flow import playbook, task_seconds  # noqa: E402
 
 from tests.support.common import free_port  # noqa: E402
 
@@ -29,17 +29,11 @@ MIRROR_TASK = "Build the Airflow stack and push it to the cluster's registry"
 CACHE = "airflow_k8s_platform-registry-cache"
 
 
-def role_task_seconds(output: str, name: str) -> float:
-    """The time profile_tasks gives a role's task ("<role> : <name> ---- 12.34s")."""
-    line = next(line for line in output.splitlines() if f" : {name} " in line and line.rstrip().endswith("s"))
-    return float(line.rsplit(" ", 1)[-1].rstrip("s"))
-
-
 def cluster_stage(variables: Path, cache: str) -> tuple[float, float]:
     """One cluster stage from nothing, then the cluster removed: (its seconds, the mirror task's seconds)."""
     try:
         elapsed, output = playbook("playbooks/cluster.yml", variables, "-e", f"kind_cluster_registry_cache={cache}")
-        return elapsed, role_task_seconds(output, MIRROR_TASK)
+        return elapsed, task_seconds(output, MIRROR_TASK)
     finally:
         playbook("playbooks/cluster.yml", variables, "-e", "kind_cluster_state=absent")
 
