@@ -118,3 +118,32 @@ def pods_not_ready(pods):
         lines.append(f"{pod.get('metadata', {}).get('name', '')}: {status.get('phase', 'Unknown')}, "
                      f"{ready}/{len(pod.get('spec', {}).get('containers') or containers)} ready")
     return lines
+
+
+def _owner(obj, kind):
+    return next((ref.get("name") for ref in (obj.get("metadata") or {}).get("ownerReferences") or []
+                 if ref.get("kind") == kind), None)
+
+
+def outgoing_pods(pods, replica_sets):
+    """The names of the pods that belong to an older ReplicaSet of their Deployment: its rollout replaces them,
+    whatever state they are in, so a pod that a broken earlier revision left crash-looping is not this rollout's
+    failure. ``replica_sets`` as the API returns them; the newest of a Deployment has the highest
+    deployment.kubernetes.io/revision."""
+    newest = {}  # Deployment -> (revision, ReplicaSet)
+    deployment_of = {}
+    for replica_set in replica_sets or []:
+        deployment = _owner(replica_set, "Deployment")
+        metadata = replica_set.get("metadata") or {}
+        revision = (metadata.get("annotations") or {}).get("deployment.kubernetes.io/revision", "")
+        if deployment is None or not revision.isdigit():
+            continue
+        deployment_of[metadata.get("name")] = deployment
+        newest[deployment] = max(newest.get(deployment, (-1, "")), (int(revision), metadata.get("name")))
+    current = {name for _revision, name in newest.values()}
+    outgoing = set()
+    for pod in pods or []:
+        replica_set = _owner(pod, "ReplicaSet")
+        if replica_set in deployment_of and replica_set not in current:
+            outgoing.add((pod.get("metadata") or {}).get("name"))
+    return outgoing

@@ -15,6 +15,8 @@ description:
     has succeeded, until a container is stuck (one that waiting will not bring up, such as a crash loop, an image
     the node can't pull, a pod no node can take, as the airflow_k8s.platform.pod_problems filter tells them), or
     until O(timeout) seconds have passed.
+  - A pod of a Deployment's older ReplicaSet (what an earlier, broken revision left, which this rollout replaces)
+    is neither stuck nor waited for, so that the run that fixes a broken release does not stop at what it fixes.
   - One module run for the whole wait. An C(until) loop around M(kubernetes.core.k8s_info) starts Python and
     imports the Kubernetes client for every read, about 1.2 s of CPU each on two cores; a read here is one API
     request, so it can ask more often for less.
@@ -131,7 +133,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.airflow_k8s.platform.plugins.module_utils.pod_status import pod_problems, pods_not_ready
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.pod_status import (
+    outgoing_pods, pod_problems, pods_not_ready)
 
 try:
     import kubernetes
@@ -145,8 +148,8 @@ except ImportError:
     KUBERNETES_ERROR = traceback.format_exc()
 
 
-def core_api(kubeconfig: str | None, context: str | None):
-    """The CoreV1 API as the kubeconfig (or, with none given and none found, the pod's service account) reaches it."""
+def api_client(kubeconfig: str | None, context: str | None):
+    """The API client as the kubeconfig (or, with none given and none found, the pod's service account) reaches it."""
     try:
         client = kubernetes.config.new_client_from_config(config_file=kubeconfig or None, context=context or None)
     except kubernetes.config.ConfigException:
@@ -160,14 +163,24 @@ def core_api(kubeconfig: str | None, context: str | None):
                 "there is no kubeconfig (KUBECONFIG, ~/.kube/config) and this is not a pod with a service account:"
                 " give kubeconfig") from None
         client = kubernetes.client.ApiClient()
-    return kubernetes.client.CoreV1Api(client)
+    return client
 
 
-def read_pods(api, namespace: str, selectors: list[str]) -> list[dict]:
+def read(listing, namespace: str, selectors: list[str]) -> list[dict]:
     # The API's own JSON, not the client's models: what k8s_info returns, and the filters read.
-    answer = api.list_namespaced_pod(namespace, label_selector=",".join(selectors) or None, _preload_content=False,
-                                     _request_timeout=30)
+    answer = listing(namespace, label_selector=",".join(selectors) or None, _preload_content=False,
+                     _request_timeout=30)
     return json.loads(answer.data).get("items") or []
+
+
+def read_replica_sets(apps, namespace: str, selectors: list[str]) -> list[dict]:
+    """The ReplicaSets, or none when this user may not list them: then every stuck pod counts, as before."""
+    try:
+        return read(apps.list_namespaced_replica_set, namespace, selectors)
+    except kubernetes.client.exceptions.ApiException as error:
+        if error.status in (401, 403):
+            return []
+        raise
 
 
 def api_error(error) -> str:
@@ -200,14 +213,24 @@ def main():
         return time.monotonic() - started + params["interval"] > params["timeout"]
 
     try:
-        api = core_api(params["kubeconfig"], params["context"])
+        client = api_client(params["kubeconfig"], params["context"])
+        core, apps = kubernetes.client.CoreV1Api(client), kubernetes.client.AppsV1Api(client)
     except (kubernetes.config.ConfigException, OSError, ValueError) as error:
         module.fail_json(msg=f"Can't reach the cluster with kubeconfig {params['kubeconfig'] or '(the default)'}"
                              f" and context {params['context'] or '(its current one)'}: {error}")
     reads = 0
     while True:
         try:
-            pods = read_pods(api, params["namespace"], params["label_selectors"])
+            pods = read(core.list_namespaced_pod, params["namespace"], params["label_selectors"])
+            stuck = pod_problems(pods, failures=params["failures"], grace=params["grace"],
+                                 unschedulable_grace=params["unschedulable_grace"])
+            if stuck:
+                # A pod an earlier, broken revision left is no failure of this rollout, which replaces it: its
+                # Deployments' ReplicaSets say which pods are outgoing (read only then: one request more, rarely).
+                outgoing = outgoing_pods(pods, read_replica_sets(apps, params["namespace"], params["label_selectors"]))
+                stuck = [problem for problem in stuck if problem["pod"] not in outgoing]
+            else:
+                outgoing = set()
         except (kubernetes.client.exceptions.ApiException, urllib3.exceptions.HTTPError, OSError) as error:
             # The first read fails at once (a wrong address, no access); a later one is retried until the timeout:
             # the API server may be restarting under the rollout.
@@ -216,9 +239,7 @@ def main():
             time.sleep(params["interval"])
             continue
         reads += 1
-        stuck = pod_problems(pods, failures=params["failures"], grace=params["grace"],
-                             unschedulable_grace=params["unschedulable_grace"])
-        not_ready = pods_not_ready(pods)
+        not_ready = pods_not_ready([pod for pod in pods if pod["metadata"].get("name") not in outgoing])
         ready = bool(pods) and not not_ready
         if stuck or ready or no_time_for_another_read():
             module.exit_json(changed=False, ready=ready and not stuck, stuck=stuck, not_ready=not_ready,

@@ -12,6 +12,7 @@ from ansible_collections.airflow_k8s.platform.plugins.filter.event_lines import 
 from ansible_collections.airflow_k8s.platform.plugins.filter.pod_problems import pod_problems
 from ansible_collections.airflow_k8s.platform.plugins.filter.pods_not_ready import pods_not_ready
 from ansible_collections.airflow_k8s.platform.plugins.filter.secret_problems import secret_problems
+from ansible_collections.airflow_k8s.platform.plugins.module_utils.pod_status import outgoing_pods
 
 
 def pod(name, phase="Running", ready=True, init=(), containers=()):
@@ -239,3 +240,33 @@ class TestSecretProblems:
             "Secret db (airflow_database_secret) has no key connection: create it there with the keys connection "
             "before installing, or fix airflow_database_secret",
         ]
+
+
+class TestOutgoingPods:
+    """Which pods a Deployment's rollout replaces (pods_wait neither waits for them nor calls them stuck)."""
+
+    @staticmethod
+    def owned(obj, kind, name):
+        obj["metadata"]["ownerReferences"] = [{"kind": kind, "name": name}]
+        return obj
+
+    def replica_set(self, name, deployment, revision):
+        return self.owned({"metadata": {"name": name, "annotations": {
+            "deployment.kubernetes.io/revision": str(revision)}}}, "Deployment", deployment)
+
+    def test_the_pods_of_an_older_replica_set_are_outgoing_and_the_newest_ones_are_not(self):
+        sets = [self.replica_set("api-1", "api", 1), self.replica_set("api-2", "api", 2),
+                self.replica_set("sched-9", "sched", 9), self.replica_set("sched-10", "sched", 10)]
+        pods = [self.owned(pod("api-1-a", ready=False), "ReplicaSet", "api-1"),
+                self.owned(pod("api-2-a", ready=False), "ReplicaSet", "api-2"),
+                # 10 > 9 as numbers, not as text.
+                self.owned(pod("sched-9-a"), "ReplicaSet", "sched-9"),
+                self.owned(pod("sched-10-a"), "ReplicaSet", "sched-10"),
+                # A StatefulSet's pod, a Job's, and one whose ReplicaSet was not read: never outgoing.
+                self.owned(pod("worker-0", ready=False), "StatefulSet", "worker"),
+                self.owned(pod("migrate-x", phase="Failed"), "Job", "migrate"),
+                self.owned(pod("other-a"), "ReplicaSet", "other-1"), pod("bare")]
+        assert outgoing_pods(pods, sets) == {"api-1-a", "sched-9-a"}
+
+    def test_without_replica_sets_nothing_is_outgoing(self):
+        assert outgoing_pods([self.owned(pod("api-1-a"), "ReplicaSet", "api-1")], []) == set()
