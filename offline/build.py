@@ -6,7 +6,7 @@ offline/README.md.
     python offline/build.py [--push-to REGISTRY] [TARGET ...]
         targets: kind node-image registry-image git-server-image postgres-image helm
                  python-base-image airflow-image git-sync-image airflow-chart git-ssh-server-image
-                 ingress-controller-image
+                 previous-airflow-image ingress-controller-image
                  (default: all of them)
 
 Progress goes to stderr, one line per part. stdout gets JSON: {"results": {TARGET: a path for

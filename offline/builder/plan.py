@@ -20,16 +20,19 @@ PINS = OFFLINE.parent / "pins.yml"
 # What a kind cluster needs, then what the Airflow flow on it needs.
 TARGETS = ("kind", "node-image", "registry-image", "git-server-image", "postgres-image",
            "helm", "python-base-image", "airflow-image", "git-sync-image", "airflow-chart", "git-ssh-server-image",
+           # Only the upgrade test installs it, on the shared cluster, after the cluster tests that start first.
+           "previous-airflow-image",
            # Last: only the existing-cluster tests run it, after everything else, and it is the slowest Go part after
            # Kubernetes: built last, it holds up no cluster.
            "ingress-controller-image")
 # Debian root file systems, by the targets that need them.
 ROOTFS = {"node": {"node-image"}, "minimal": {"node-image", "registry-image", "git-server-image", "python-base-image"},
-          "postgres": {"postgres-image"}, "airflow": {"airflow-image"}, "git": {"git-sync-image", "git-ssh-server-image"}}
+          "postgres": {"postgres-image"}, "airflow": {"airflow-image", "previous-airflow-image"}, "git": {"git-sync-image", "git-ssh-server-image"}}
 # A Kubernetes release as the node image's tag and --kubernetes-version give it.
 KUBERNETES_RELEASE = re.compile(r"v\d+\.\d+\.\d+")
 # Targets a registry can be given (--push-to): what pods pull, rather than what Docker runs.
-PUSHABLE = ("airflow-image", "git-sync-image", "airflow-chart")
+# postgres-image too: its pg_dump and pg_restore are the airflow role's backup and restore jobs' tools.
+PUSHABLE = ("airflow-image", "previous-airflow-image", "git-sync-image", "airflow-chart", "postgres-image")
 
 
 def role_pins(pins_path: Path = PINS) -> tuple[str, str, str]:
@@ -122,11 +125,15 @@ class Plan:
         """A Debian with Python, for images built FROM a Python base (images/first-script's BASE_IMAGE)."""
         return self.minimal_image
 
-    def airflow_image(self) -> str:
-        pin = self.pins["airflow_image"]
+    def airflow_image(self, image_pin: str = "airflow_image") -> str:
+        pin = self.pins[image_pin]
         base = images.imported("debian-python", self.rootfs("airflow"), self.cache)
-        wheels = stack.wheels(self.pins, self.cache) / "wheels"
+        wheels = stack.wheels(self.pins, self.cache, image_pin) / "wheels"
         return images.ensure(stack.airflow(base, wheels, OFFLINE / pin["lock"], pin["version"]), self.cache)
+
+    def previous_airflow_image(self) -> str:
+        """The Airflow release before airflow-image's, for the upgrade tests."""
+        return self.airflow_image("previous_airflow_image")
 
     def git_sync_image(self) -> str:
         base = images.imported("debian-git", self.rootfs("git"), self.cache)

@@ -17,15 +17,16 @@ from .images import HERE, Image
 RECIPE = 1
 
 
-def wheels(pins: dict, cache: Cache) -> Path:
-    """Every wheel of the Airflow lock, downloaded for the image's Python and checked against the
-    lock's sha256 (pip refuses a file whose hash differs)."""
+def wheels(pins: dict, cache: Cache, image_pin: str = "airflow_image") -> Path:
+    """Every wheel of an Airflow lock (pins' airflow_image, or previous_airflow_image), downloaded for the
+    image's Python and checked against the lock's sha256 (pip refuses a file whose hash differs)."""
     with cache.making("airflow-wheels"):
-        return _wheels(pins, cache)
+        return _wheels(pins, cache, image_pin)
 
 
-def _wheels(pins: dict, cache: Cache) -> Path:
-    image = pins["airflow_image"]
+def _wheels(pins: dict, cache: Cache, image_pin: str) -> Path:
+    # The previous release's lock is resolved for the same interpreter and platforms.
+    image = {**pins["airflow_image"], **pins[image_pin]}
     lock = HERE.parent / image["lock"]
     result = cache.result("airflow-wheels", image["version"], key(RECIPE, lock.read_text(), image["python"],
                                                                   image["platforms"]))
