@@ -13,9 +13,10 @@ import re
 
 # A Python exception as a log shows it: "ValueError: ...", "airflow.exceptions.AirflowException: ...".
 EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt|Failure)\b[^:]*: ")
-# Other tools' words for a failure: git's "fatal:", a registry's "denied", "connection refused", ...
+# Other tools' words for a failure: git's "fatal:", a registry's "denied", "connection refused", ...; PostgreSQL's
+# tools ("pg_dump: error: ...") and server ("psql:<stdin>:12: ERROR:  relation ... does not exist").
 ERROR_LINE = re.compile(r"(?i)\w(error|exception):|fatal:|denied|refused|not found|could not|unable to|"
-                        r"verification failed")
+                        r"verification failed|^[\w.-]+: error: |(?-i:\b(?:ERROR|FATAL|PANIC):  )")
 # Lines that close or wrap a failure without saying what it was: SQLAlchemy's link to its docs, and
 # what kubelet answers for a container that has no log yet.
 NOISE = re.compile(r"^\(Background on this error|^unable to retrieve container logs")

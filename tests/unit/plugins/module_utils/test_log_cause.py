@@ -30,6 +30,14 @@ RuntimeError: no rows: nothing to do
 reading the input
 """
 LOG_GROOMER = "clean-logs: every 15 minutes, deleting logs in /opt/airflow/logs older than 21600 minutes\n"
+# The airflow role's restore job: psql's error, then the statement with a caret under where it failed.
+RESTORE_REFUSED = """\
+psql:<stdin>:812: ERROR:  relation "dag_run" already exists
+LINE 1: CREATE TABLE public.dag_run (
+                     ^
+"""
+BACKUP_REFUSED = 'pg_dump: error: connection to server at "db" (10.0.0.5), port 5432 failed: FATAL:  password ' \
+                 'authentication failed for user "airflow"\n'
 
 
 @pytest.mark.parametrize(("log", "cause"), [
@@ -39,10 +47,12 @@ LOG_GROOMER = "clean-logs: every 15 minutes, deleting logs in /opt/airflow/logs 
                           " find remote ref no-such-branch"),
     (SCRIPT_ERROR_THEN_BUFFERED_OUTPUT, "RuntimeError: no rows: nothing to do"),
     # Nothing names an error: the last line is all there is to say.
+    (RESTORE_REFUSED, 'psql:<stdin>:812: ERROR:  relation "dag_run" already exists'),
+    (BACKUP_REFUSED, BACKUP_REFUSED.strip()),
     (LOG_GROOMER, LOG_GROOMER.strip()),
     ("  \nunable to retrieve container logs for containerd://0123\n", None),
     ("", None),
-], ids=["sqlalchemy", "git-sync", "script", "no-error", "no-log", "empty"])
+], ids=["sqlalchemy", "git-sync", "script", "psql", "pg_dump", "no-error", "no-log", "empty"])
 def test_the_cause_is_the_line_that_says_why(log, cause):
     assert cause_line(log.splitlines()) == cause
     assert log_cause(log.splitlines()) == (cause or "")
