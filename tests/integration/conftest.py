@@ -11,6 +11,7 @@ from tests.support.airflow import REPO_ROOT, Airflow, Airflow2, ensure_airflow_v
 from tests.support.base_image import ensure_base_image
 from tests.support.common import PartUnavailable
 from tests.support.demo import remove_demo, start_demo
+from tests.support.groups import GROUP, NO_CLUSTER, OWN_CLUSTERS, SHARED_CLUSTERS
 from tests.support.helm import ensure_helm
 from tests.support.helm_mirror import HelmMirror
 from tests.support.kind import Cluster
@@ -18,9 +19,9 @@ from tests.support.registry import Registry
 from tests.support.standin import StandIn
 
 
-# The session's clusters, in the order their tests run; each is removed by the one test marked ends(<its fixture>),
-# or at the end of the session. The stand-in goes last: its ingress controller is the offline build's last part.
-SHARED_CLUSTERS = ("shared_cluster", "demo", "standin")
+# The session's clusters (SHARED_CLUSTERS), in the order their tests run within one pytest; each is removed by the
+# one test marked ends(<its fixture>), or at the end of the session. The stand-in goes last: its ingress controller is
+# the offline build's last part.
 
 # A local Airflow keeps its scheduler, DAG processor and triggerer busy for as long as it runs (the session's
 # two, about 15% of one core together, seen with top during the cluster tests, which need no local Airflow): each
@@ -57,12 +58,13 @@ def pytest_collection_modifyitems(items):
     cluster's parts (offline/build.py) meanwhile, and the first cluster test waits for the parts it needs (the
     build locks part by part) instead of the whole suite waiting for the build. Then the tests on each shared
     cluster run together, those that read what its first run made before those that break it, the one that removes
-    it last, so one cluster at a time holds the host's two cores (the sort is stable: within a group, tests keep the
-    order pytest collected them in)."""
+    it last (the sort is stable: within a group, tests keep the order pytest collected them in). Each test carries
+    its group (tests/support/groups.py): scripts/test.sh runs the demo's and the stand-in's groups in a pytest of
+    their own beside this order's others, so two clusters at a time share the host's cores (tests/conftest.py)."""
     order = {item.nodeid: run_order(item) for item in items}
     items.sort(key=lambda item: (order[item.nodeid], local_airflow_order(item) if order[item.nodeid] == 0 else 0))
     for item in items:
-        _GROUP_OF[item.nodeid] = group_name(order[item.nodeid])
+        item.stash[GROUP] = _GROUP_OF[item.nodeid] = group_name(order[item.nodeid])
 
 
 _LAST_USE: dict[str, list[str]] = {}  # nodeid of a fixture's last user -> the fixtures it is the last user of
@@ -90,9 +92,9 @@ def pytest_runtest_teardown(item, nextitem):
 
 def group_name(order: int) -> str:
     if order == 0:
-        return "no cluster"
+        return NO_CLUSTER
     rank = (order - 1) // 3
-    return SHARED_CLUSTERS[rank] if rank < len(SHARED_CLUSTERS) else "clusters of their own"
+    return SHARED_CLUSTERS[rank] if rank < len(SHARED_CLUSTERS) else OWN_CLUSTERS
 
 
 # Each group's wall time (its first test's start to its last test's end, fixtures included): where CI's minutes go,

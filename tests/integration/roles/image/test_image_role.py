@@ -20,16 +20,21 @@ ROLE = [
 ]
 
 
+# The registries the role was pointed at in this module (build() adds each).
+USED_REGISTRIES: set[str] = set()
+
+
 @pytest.fixture(autouse=True)
 def drop_new_test_tags(docker_client):
-    """Untag what a test built or pulled for its loopback registries, so the Engine does not collect them."""
-    def loopback_tags():
-        return {name for image in docker_client.images.list()
-                for name in image.tags + image.attrs.get("RepoDigests", []) if name.startswith("127.0.0.1:")}
-    before = loopback_tags()
+    """Untag what a test built or pulled for the registries it used, so the Engine does not collect them. Only
+    those: the cluster tests that run beside (scripts/test.sh) tag images for loopback registries of their own."""
+    def tags():
+        return {name for image in docker_client.images.list() for name in image.tags + image.attrs.get("RepoDigests", [])}
+    before = tags()
     yield
-    for tag in loopback_tags() - before:
-        drop_references(docker_client, tag, tag.split("/", 1)[0])
+    for tag in tags() - before:
+        if tag.split("/", 1)[0] in USED_REGISTRIES:
+            drop_references(docker_client, tag, tag.split("/", 1)[0])
 
 
 @pytest.fixture
@@ -44,6 +49,7 @@ def build(tmp_path, registry_host, base_image, **variables):
     """Run the role once; runs of one test share a home (so a login carries over), tests do not."""
     variables = {"image_registry": registry_host, "image_base": base_image, "image_name": "first-script",
                  "image_context_dir": str(REPO_ROOT / "images" / "first-script"), **variables}
+    USED_REGISTRIES.add(registry_host)
     workdir = tmp_path / f"run-{time.monotonic_ns()}"
     workdir.mkdir()
     (tmp_path / "home").mkdir(exist_ok=True)

@@ -21,6 +21,7 @@ import yaml
 
 from tests.support.ansible_run import run_playbook
 from tests.support.common import REPO_ROOT, free_port, wait_for
+from tests.support.docker_engine import volumes_left_behind
 from tests.support.kind import ROLE
 
 # A kind cluster and the offline build: run after the tests that need neither (see conftest.py).
@@ -170,7 +171,7 @@ def test_absent_leaves_no_container_network_or_volume_but_the_registrys_cache(cl
     assert removed.rc == 0, removed.failure or removed.output[-4000:]
     left = [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(cluster.name)]
     assert left == []
-    assert {v.name for v in docker_client.volumes.list()} <= cluster.volumes_before | {REGISTRY_CACHE}
+    assert volumes_left_behind(docker_client, cluster.volumes_before) <= {REGISTRY_CACHE}
     # The registry's data stays for the next cluster: the image pushed to this one's registry is in the cache, for a
     # new registry to serve at once.
     data = next(iter(registry_image.attrs["Config"]["Volumes"]))
