@@ -10,7 +10,7 @@ from tests.support.groups import GROUP, GROUPS, NO_CLUSTER
 def pytest_addoption(parser):
     parser.addoption("--groups", default=",".join(GROUPS), metavar="GROUP,...",
                      help=f"run only the tests of these groups, by the cluster they use: {', '.join(GROUPS)}"
-                          " (default: all). scripts/test.sh runs the demo's and the stand-in's beside the others.")
+                          " (default: all).")
 
 
 @pytest.hookimpl(trylast=True)

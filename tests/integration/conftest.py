@@ -58,9 +58,10 @@ def pytest_collection_modifyitems(items):
     cluster's parts (offline/build.py) meanwhile, and the first cluster test waits for the parts it needs (the
     build locks part by part) instead of the whole suite waiting for the build. Then the tests on each shared
     cluster run together, those that read what its first run made before those that break it, the one that removes
-    it last (the sort is stable: within a group, tests keep the order pytest collected them in). Each test carries
-    its group (tests/support/groups.py): scripts/test.sh runs the demo's and the stand-in's groups in a pytest of
-    their own beside this order's others, so two clusters at a time share the host's cores (tests/conftest.py)."""
+    it last, so one cluster at a time holds the host's two cores (the sort is stable: within a group, tests keep the
+    order pytest collected them in). Each test carries its group (tests/support/groups.py), which `--groups` selects
+    by (tests/conftest.py). Two pytests at once, each on a cluster of its own, were tried: every cluster test took
+    ~1.7 times as long (the host's cores were busy all through), so side by side gained nothing (issue 28)."""
     order = {item.nodeid: run_order(item) for item in items}
     items.sort(key=lambda item: (order[item.nodeid], local_airflow_order(item) if order[item.nodeid] == 0 else 0))
     for item in items:

@@ -48,8 +48,8 @@ def run_on_network(client: docker.DockerClient, image: str, name: str, network: 
 
 def volumes_left_behind(client: docker.DockerClient, before: set[str]) -> set[str]:
     """The volumes made since ``before`` (a set of names) that no container uses: what a part that was removed left.
-    One that a container uses belongs to a part still running, such as the clusters of the tests that run beside
-    (scripts/test.sh). Volumes are listed before containers: a volume made in between has its container by then."""
+    One that a container uses belongs to a part still running, such as the clusters of another pytest run at the same
+    time (`--groups`). Volumes are listed before containers: a volume made in between has its container by then."""
     made = {volume.name for volume in client.volumes.list()} - before
     in_use = {mount["Name"] for container in client.containers.list(all=True)
               for mount in container.attrs.get("Mounts") or () if mount.get("Type") == "volume"}

@@ -1,6 +1,6 @@
 """The groups the tests run in, by the cluster they use (tests/integration/conftest.py sorts them so), and the key
-under which each collected test carries its group. `pytest --groups demo,standin` runs only those groups' tests:
-scripts/test.sh runs two sets of groups at once, one pytest each (tests/conftest.py)."""
+under which each collected test carries its group. `pytest --groups demo,standin` runs only those groups' tests
+(tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -27,9 +27,11 @@ USED_REGISTRIES: set[str] = set()
 @pytest.fixture(autouse=True)
 def drop_new_test_tags(docker_client):
     """Untag what a test built or pulled for the registries it used, so the Engine does not collect them. Only
-    those: the cluster tests that run beside (scripts/test.sh) tag images for loopback registries of their own."""
+    those: cluster tests run at the same time (another pytest, `--groups`) tag images for loopback registries of
+    their own."""
     def tags():
-        return {name for image in docker_client.images.list() for name in image.tags + image.attrs.get("RepoDigests", [])}
+        return {name for image in docker_client.images.list()
+                for name in image.tags + image.attrs.get("RepoDigests", [])}
     before = tags()
     yield
     for tag in tags() - before:
