@@ -19,7 +19,6 @@ import io
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -35,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.ansible_run import PlaybookRun, run_playbook  # noqa: E402
 from tests.support.common import REPO_ROOT  # noqa: E402
 from tests.support.helm import ensure_helm  # noqa: E402
-from tests.support.kind import Cluster  # noqa: E402
+from tests.support.kind import Cluster, cluster_of_its_own  # noqa: E402
 from tests.support.offline import built  # noqa: E402
 
 ROLE = {"name": "Airflow", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow"}}
@@ -90,14 +89,14 @@ def rollback_seconds(run: PlaybookRun) -> float:
     return (at(run.tasks[-1]["duration"]["end"]) - at(named["duration"]["end"])).total_seconds()
 
 
-def deploy(cluster: Cluster, workdir: Path, image: str, version: str, database: str,
+def deploy(cluster: Cluster, workdir: Path, image: str, version: str, database_url: str,
            fails: bool = False, **extra) -> tuple[float, PlaybookRun, int]:
     """The role's run: (seconds, the run, seconds of polls without a 200 during it)."""
     published = cluster.published
     variables = {"airflow_namespace": "bench", "airflow_helm_binary": str(ensure_helm()),
                  "airflow_kubeconfig": published["kubeconfig"], "airflow_kube_context": published["kube_context"],
                  "airflow_git_repo": published["git_repo_url"], "airflow_git_depth": 0,
-                 "airflow_database_url": published["database_url"].rsplit("/", 1)[0] + "/" + database,
+                 "airflow_database_url": database_url,
                  "airflow_mirror": {**published["mirror"], "airflow_image": image}, "airflow_image_tag": version,
                  "airflow_api_nodeport_url": published["api_url"], **extra}
     workdir.mkdir(parents=True, exist_ok=True)
@@ -108,14 +107,6 @@ def deploy(cluster: Cluster, workdir: Path, image: str, version: str, database: 
     if (run.rc != 0) != fails:
         raise SystemExit(f"the role {'did not fail' if fails else 'failed'}: {run.failure or run.output[-3000:]}")
     return elapsed, run, poller.failed
-
-
-def new_database(cluster: Cluster) -> str:
-    name = "bench_" + uuid.uuid4().hex[:6]
-    done = docker.from_env().containers.get(f"{cluster.name}-postgres").exec_run(
-        ["psql", "-U", "airflow", "-d", "airflow", "-c", f"CREATE DATABASE {name}"])
-    assert done.exit_code == 0, done.output
-    return name
 
 
 def retagged(image: str) -> str:
@@ -139,37 +130,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=2)
     pairs = parser.parse_args().pairs
-    with tempfile.TemporaryDirectory(prefix="bench-upgrade-") as workdir:
-        cluster = Cluster(Path(workdir), prefix="bench")
-        try:
-            up = cluster.converge()
-            if up.rc != 0:
-                raise SystemExit(f"no cluster: {up.failure}")
-            previous = built("previous-airflow-image", push_to=cluster.published["registry"])["previous-airflow-image"]
-            current = cluster.published["mirror"]["airflow_image"]
-            results: dict[str, list[tuple[float, float, float, int]]] = {"upgrade": [], "new image": []}
-            rollbacks: list[tuple[float, float, int]] = []
-            for index in range(pairs):
-                database = new_database(cluster)
-                deploy(cluster, Path(workdir) / f"install-{index}", previous, PREVIOUS, database)  # untimed
-                elapsed, run, down = deploy(cluster, Path(workdir) / f"broken-{index}", current, AIRFLOW, database,
-                                            fails=True, airflow_extra_values=BROKEN_SCHEDULER)
-                rollbacks.append((elapsed, rollback_seconds(run), down))
-                print(f"pair {index + 1}, rollback : role {elapsed:6.1f}s, first failing pod to healthy again "
-                      f"{rollbacks[-1][1]:5.1f}s, API not answering 200 for {down}s", flush=True)
-                elapsed, run, down = deploy(cluster, Path(workdir) / f"upgrade-{index}", current, AIRFLOW, database)
-                results["upgrade"].append((elapsed, task_seconds(run, BACKUP_TASK), task_seconds(run, WAIT_TASK), down))
-                elapsed, run, down = deploy(cluster, Path(workdir) / f"image-{index}", retagged(current), AIRFLOW,
-                                            database)
-                results["new image"].append((elapsed, task_seconds(run, BACKUP_TASK), task_seconds(run, WAIT_TASK),
-                                             down))
-                for name, samples in results.items():
-                    run, backup, wait, down = samples[-1]
-                    print(f"pair {index + 1}, {name:<9}: role {run:6.1f}s (backup {backup:4.1f}s, rollout wait "
-                          f"{wait:5.1f}s), API not answering 200 for {down}s", flush=True)
-                uninstall(cluster)
-        finally:
-            cluster.destroy()
+    with cluster_of_its_own("bench-upgrade") as cluster:
+        workdir = cluster.tmp_path
+        previous = built("previous-airflow-image", push_to=cluster.published["registry"])["previous-airflow-image"]
+        current = cluster.published["mirror"]["airflow_image"]
+        results: dict[str, list[tuple[float, float, float, int]]] = {"upgrade": [], "new image": []}
+        rollbacks: list[tuple[float, float, int]] = []
+        for index in range(pairs):
+            database = cluster.create_database("bench_" + uuid.uuid4().hex[:6])
+            deploy(cluster, workdir / f"install-{index}", previous, PREVIOUS, database)  # untimed
+            elapsed, run, down = deploy(cluster, workdir / f"broken-{index}", current, AIRFLOW, database,
+                                        fails=True, airflow_extra_values=BROKEN_SCHEDULER)
+            rollbacks.append((elapsed, rollback_seconds(run), down))
+            print(f"pair {index + 1}, rollback : role {elapsed:6.1f}s, first failing pod to healthy again "
+                  f"{rollbacks[-1][1]:5.1f}s, API not answering 200 for {down}s", flush=True)
+            elapsed, run, down = deploy(cluster, workdir / f"upgrade-{index}", current, AIRFLOW, database)
+            results["upgrade"].append((elapsed, task_seconds(run, BACKUP_TASK), task_seconds(run, WAIT_TASK), down))
+            elapsed, run, down = deploy(cluster, workdir / f"image-{index}", retagged(current), AIRFLOW, database)
+            results["new image"].append((elapsed, task_seconds(run, BACKUP_TASK), task_seconds(run, WAIT_TASK), down))
+            for name, samples in results.items():
+                run, backup, wait, down = samples[-1]
+                print(f"pair {index + 1}, {name:<9}: role {run:6.1f}s (backup {backup:4.1f}s, rollout wait "
+                      f"{wait:5.1f}s), API not answering 200 for {down}s", flush=True)
+            uninstall(cluster)
     medians = {name: [statistics.median(sample[i] for sample in samples) for i in range(4)]
                for name, samples in results.items()}
     for name, (run, backup, wait, down) in medians.items():

@@ -18,7 +18,6 @@ import os
 import re
 import shlex
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.ansible_run import run_playbook  # noqa: E402
 from tests.support.helm import ensure_helm  # noqa: E402
-from tests.support.kind import Cluster  # noqa: E402
+from tests.support.kind import cluster_of_its_own  # noqa: E402
 
 ROLE = {"name": "Airflow", "ansible.builtin.include_role": {"name": "airflow_k8s.platform.airflow"}}
 NAMESPACE = "idle"
@@ -101,35 +100,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window", type=float, default=180, help="seconds each sample lasts")
     window = parser.parse_args().window
-    with tempfile.TemporaryDirectory(prefix="bench-idle-") as workdir:
-        cluster = Cluster(Path(workdir), prefix="bench")
-        try:
-            up = cluster.converge()
-            if up.rc != 0:
-                raise SystemExit(f"no cluster: {up.failure}")
-            published = cluster.published
-            core = kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(published["kubeconfig"]))
-            node = node_cgroup(docker.from_env().containers.get(f"{cluster.name}-control-plane").id)
-            time.sleep(30)  # the node's own start settles
-            empty = sample(core, node, window)
-            variables = {"airflow_namespace": NAMESPACE, "airflow_helm_binary": str(ensure_helm()),
-                         "airflow_kubeconfig": published["kubeconfig"],
-                         "airflow_kube_context": published["kube_context"],
-                         "airflow_git_repo": published["git_repo_url"], "airflow_git_depth": 0,
-                         "airflow_database_url": published["database_url"], "airflow_mirror": published["mirror"],
-                         "airflow_api_nodeport_url": published["api_url"]}
-            run = run_playbook([ROLE], Path(workdir), extra_vars=variables, timeout=1800)
-            if run.rc != 0:
-                raise SystemExit(f"the install failed: {run.failure}")
-            time.sleep(60)  # first DAG parse, the scheduler's first loops
-            idle = sample(core, node, window)
-            probes = {}
-            for pod in core.list_namespaced_pod(NAMESPACE).items:
-                probe = pod.spec.containers[0].liveness_probe
-                if probe is not None and probe._exec is not None:
-                    probes[f"{NAMESPACE}/{pod.metadata.name}"] = probe_cpu(core, pod)
-        finally:
-            cluster.destroy()
+    with cluster_of_its_own("bench-idle") as cluster:
+        published = cluster.published
+        core = kubernetes.client.CoreV1Api(kubernetes.config.new_client_from_config(published["kubeconfig"]))
+        node = node_cgroup(docker.from_env().containers.get(f"{cluster.name}-control-plane").id)
+        time.sleep(30)  # the node's own start settles
+        empty = sample(core, node, window)
+        variables = {"airflow_namespace": NAMESPACE, "airflow_helm_binary": str(ensure_helm()),
+                     "airflow_kubeconfig": published["kubeconfig"], "airflow_kube_context": published["kube_context"],
+                     "airflow_git_repo": published["git_repo_url"], "airflow_git_depth": 0,
+                     "airflow_database_url": published["database_url"], "airflow_mirror": published["mirror"],
+                     "airflow_api_nodeport_url": published["api_url"]}
+        run = run_playbook([ROLE], cluster.tmp_path, extra_vars=variables, timeout=1800)
+        if run.rc != 0:
+            raise SystemExit(f"the install failed: {run.failure}")
+        time.sleep(60)  # first DAG parse, the scheduler's first loops
+        idle = sample(core, node, window)
+        probes = {}
+        for pod in core.list_namespaced_pod(NAMESPACE).items:
+            probe = pod.spec.containers[0].liveness_probe
+            if probe is not None and probe._exec is not None:
+                probes[f"{NAMESPACE}/{pod.metadata.name}"] = probe_cpu(core, pod)
     print(f"empty node (baseline): {empty['node, all of it']:5.1f}% of a core over {window:.0f}s")
     print(f"node with an idle release: {idle['node, all of it']:5.1f}% of a core "
           f"({idle['node, all of it'] / empty['node, all of it']:.2f}x the empty node)")

@@ -230,14 +230,10 @@ def retagged_airflow_image(docker_client, mirror: dict) -> str:
     return f"{repository}:{tag}@{digest}"
 
 
-def own_database(cluster: Cluster, docker_client, namespace: str) -> str:
+def own_database(cluster: Cluster, namespace: str) -> str:
     """A database of its own on the cluster's PostgreSQL: installs in other namespaces of this module
     share the default one, and an admin user made there keeps that install's password."""
-    name = namespace.replace("-", "_")
-    done = docker_client.containers.get(f"{cluster.name}-postgres").exec_run(
-        ["psql", "-U", "airflow", "-d", "airflow", "-c", f"CREATE DATABASE {name}"])
-    assert done.exit_code == 0, done.output
-    return cluster.published["database_url"].rsplit("/", 1)[0] + "/" + name
+    return cluster.create_database(namespace.replace("-", "_"))
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +256,7 @@ def release(cluster, tmp_path_factory, docker_client, ssh_git_server, previous_a
     kept = {"airflow_git_repo": ssh_git_server["url"], "airflow_git_depth": 1,
             "airflow_git_ssh_key_secret": "git-ssh", "airflow_git_known_hosts": ssh_git_server["known_hosts"],
             "airflow_api_exposure": "nodeport", "airflow_api_nodeport_url": cluster.published["api_url"],
-            "airflow_database_url": own_database(cluster, docker_client, namespace),
+            "airflow_database_url": own_database(cluster, namespace),
             "airflow_mirror": {**cluster.published["mirror"], "airflow_image": previous_airflow_image},
             "airflow_image_tag": PREVIOUS_AIRFLOW,
             # A run's log outlives the scheduler's pod (LocalExecutor runs tasks there): upgrades replace it.
