@@ -202,12 +202,16 @@ def test_gitsync_over_ssh_with_a_key_the_server_does_not_know(cluster, tmp_path,
 
 # -- a release that works: gitSync over SSH, restricted admission, the admin at once, a new image ----------
 
-def admin_login(cluster: Cluster, namespace: str) -> requests.Response:
-    """A login as the admin, with the password from the Secret the role keeps."""
+def admin_password(cluster: Cluster, namespace: str) -> str:
+    """The admin's password, from the Secret the role keeps."""
     secret = cluster.core.read_namespaced_secret("airflow-platform-keys", namespace)
-    password = base64.b64decode(secret.data["admin-password"]).decode()
-    return requests.post(cluster.published["api_url"] + "/auth/token", json={"username": "admin", "password": password},
-                         timeout=30)
+    return base64.b64decode(secret.data["admin-password"]).decode()
+
+
+def admin_login(cluster: Cluster, namespace: str) -> requests.Response:
+    """A login as the admin."""
+    return requests.post(cluster.published["api_url"] + "/auth/token",
+                         json={"username": "admin", "password": admin_password(cluster, namespace)}, timeout=30)
 
 
 def admin_token(cluster: Cluster, namespace: str) -> int:
@@ -283,10 +287,10 @@ def test_a_release_in_a_restricted_namespace_has_its_admin_at_once_and_its_dags_
     assert f"synced main of {release['variables']['airflow_git_repo']}" in synced
     assert scheduler.status.phase == "Running"
     # What came over SSH reached Airflow: the DAG processor parsed the checkout's first_script.
-    headers = {"Authorization": "Bearer " + admin_login(cluster, namespace).json()["access_token"]}
+    session = api_session(cluster, namespace)
 
     def first_script():
-        answer = requests.get(cluster.published["api_url"] + "/api/v2/dags/first_script", headers=headers, timeout=30)
+        answer = session.get(cluster.published["api_url"] + "/api/v2/dags/first_script", timeout=30)
         return answer.json() if answer.status_code == 200 else None
     dag = wait_for("the API to list first_script", first_script, timeout=180, interval=5)
     # The chart's gitSync checkout is the "repo" link in the DAGs folder.
@@ -336,10 +340,9 @@ def script_image(cluster: Cluster, docker_client, workdir: Path, script: str) ->
 
 def first_script_run(cluster: Cluster, namespace: str, image: str, run_id: str) -> dict:
     """The dag_run task the dag_run stage runs, for first_script with ``image``, as the release's admin."""
-    secret = cluster.core.read_namespaced_secret("airflow-platform-keys", namespace)
     return {"name": "Run", "airflow_k8s.platform.dag_run": {
         "url": cluster.published["api_url"], "username": "admin", "dag_id": "first_script", "run_id": run_id,
-        "password": base64.b64decode(secret.data["admin-password"]).decode(), "conf": {"image": image},
+        "password": admin_password(cluster, namespace), "conf": {"image": image},
         "wait_timeout": 1200, "log_tasks": ["*"], "unpause": True}}
 
 
