@@ -67,22 +67,26 @@ $empty$;
 SQL
 )
 
+# The backups' file names matching a pattern, newest first.
+newest_first() {
+  find /backups -maxdepth 1 -name "$1" -printf '%T@ %f\n' | sort -rn | cut -d' ' -f2-
+}
+
 case "$ACTION" in
   backup)
     # Written under another name first: a dump cut short never passes for a backup.
     pg_dump --format=custom --no-owner --no-privileges --dbname="$url" --file="/backups/$BACKUP.partial"
     mv "/backups/$BACKUP.partial" "/backups/$BACKUP"
     echo "backed up to $BACKUP ($(stat -c %s "/backups/$BACKUP") bytes)"
-    # Newest first; the release's own backups only (the volume may hold what an operator put there).
-    find /backups -maxdepth 1 -name "$RELEASE-r*.dump" -printf '%T@ %f\n' | sort -rn | cut -d' ' -f2- \
-      | tail -n +$((KEEP + 1)) | while read -r old; do
-        rm -f -- "/backups/$old"
-        echo "removed $old (keeping the newest $KEEP)"
-      done
+    # The release's own backups only (the volume may hold what an operator put there).
+    newest_first "$RELEASE-r*.dump" | tail -n +$((KEEP + 1)) | while read -r old; do
+      rm -f -- "/backups/$old"
+      echo "removed $old (keeping the newest $KEEP)"
+    done
     ;;
   check | restore)
     if [[ ! -f /backups/$BACKUP ]]; then
-      held=$(find /backups -maxdepth 1 -name '*.dump' -printf '%T@ %f\n' | sort -rn | cut -d' ' -f2- | paste -sd' ')
+      held=$(newest_first '*.dump' | paste -sd' ')
       echo "There is no backup $BACKUP in the backups volume: it holds ${held:-no backup}." >&2
       exit 3
     fi
