@@ -22,7 +22,9 @@ def pytest_collection_modifyitems(config, items):
     if unknown or not wanted:
         raise pytest.UsageError(f"--groups: {', '.join(unknown) or 'nothing'} is no group; the groups are"
                                 f" {', '.join(GROUPS)}")
-    left_out = [item for item in items if item.stash.get(GROUP, NO_CLUSTER) not in wanted]
+    kept, left_out = [], []
+    for item in items:
+        (kept if item.stash.get(GROUP, NO_CLUSTER) in wanted else left_out).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [item for item in items if item.stash.get(GROUP, NO_CLUSTER) in wanted]
+        items[:] = kept
