@@ -54,6 +54,8 @@ AIRFLOW, PREVIOUS_AIRFLOW = OFFLINE_PINS["airflow_image"]["version"], OFFLINE_PI
 # The wait's own timeout is long; every failure below must come well before it.
 WAIT_TIMEOUT = 600
 FAST = 240
+# A scheduler that exits at once: the container that can't start, in the crash-loop and the rollback tests.
+BROKEN_SCHEDULER = {"scheduler": {"args": ["bash", "-c", "echo scheduler broken on purpose; exit 3"]}}
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +145,7 @@ def test_a_database_it_cannot_reach(cluster, tmp_path, namespace):
 
 
 def test_a_component_that_crash_loops(cluster, tmp_path, namespace):
-    broken = {"scheduler": {"args": ["bash", "-c", "echo scheduler broken on purpose; exit 3"]}}
-    message = fails_fast(*install(cluster, tmp_path, namespace, airflow_extra_values=broken))
+    message = fails_fast(*install(cluster, tmp_path, namespace, airflow_extra_values=BROKEN_SCHEDULER))
     assert re.search(r"container scheduler is (CrashLoopBackOff|Error)", message), message
     assert message.endswith("its log says: scheduler broken on purpose"), message
 
@@ -378,8 +379,8 @@ def test_an_airflow_upgrade_migrates_once_keeps_the_history_and_the_run_in_fligh
 
     # Item 3 first: the same upgrade with a scheduler that can't start. The migration job has changed the database by
     # then: the role rolls the release back to the Airflow before and restores the backup it took, in one line.
-    broken = dict(kept, airflow_mirror=cluster.published["mirror"], airflow_image_tag=AIRFLOW, airflow_extra_values={
-        **kept["airflow_extra_values"], "scheduler": {"args": ["bash", "-c", "echo scheduler broken on purpose; exit 3"]}})
+    broken = dict(kept, airflow_mirror=cluster.published["mirror"], airflow_image_tag=AIRFLOW,
+                  airflow_extra_values={**kept["airflow_extra_values"], **BROKEN_SCHEDULER})
     started = time.monotonic()
     failed = install(cluster, tmp_path / "broken", namespace, **broken)[0]
     print(f"upgrade that did not become healthy, rolled back and restored: {time.monotonic() - started:.0f}s")
