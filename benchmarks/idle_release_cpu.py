@@ -91,8 +91,8 @@ def probe_cpu(core: kubernetes.client.CoreV1Api, pod: kubernetes.client.V1Pod) -
                                       stdout=True, stdin=False, tty=False)
     # `times`: the shell's own user/system, then its children's (the probe) on the second line.
     children = output.strip().splitlines()[-1].split()
-    seconds = sum(int(m) * 60 + float(s) for m, s in (re.fullmatch(r"(\d+)m([\d.]+)s", part).groups()
-                                                     for part in children))
+    durations = (re.fullmatch(r"(\d+)m([\d.]+)s", part).groups() for part in children)
+    seconds = sum(int(minutes) * 60 + float(rest) for minutes, rest in durations)
     return seconds, probe.period_seconds
 
 
