@@ -108,6 +108,15 @@ def test_the_admin_user_job_follows_the_keys_secret(tmp_path):
     assert "airflow users reset-password" in values["createUserJob"]["args"][2]
 
 
+def test_the_components_the_chart_checks_with_an_airflow_cli_are_checked_at_the_roles_cadence(tmp_path):
+    run, values, _objects = render(tmp_path, "kind", airflow_liveness_check_period=90, airflow_liveness_check_failures=3)
+    assert run.rc == 0, run.output
+    for component in ("scheduler", "dagProcessor", "triggerer"):
+        assert values[component]["livenessProbe"] == {"periodSeconds": 90, "failureThreshold": 3}, component
+    # The scheduler's start is still checked at the chart's pace: the install waits on it.
+    assert "startupProbe" not in values["scheduler"]
+
+
 @pytest.mark.parametrize("variables, message", [
     ({"airflow_git_repo": ""}, "airflow_git_repo is empty: gitSync needs the git repository that holds the DAGs"),
     ({"airflow_git_ssh_key_secret": "git-key", "airflow_git_known_hosts": ""},
@@ -121,6 +130,8 @@ def test_the_admin_user_job_follows_the_keys_secret(tmp_path):
     ({"airflow_executor": "KubernetesExecutor", "airflow_logs_persistence": False},
      "airflow_executor KubernetesExecutor runs each task in a pod that is deleted when the task ends, and its log "
      "with it: set airflow_logs_persistence true"),
+    ({"airflow_liveness_check_period": 0},
+     "airflow_liveness_check_period (0) and airflow_liveness_check_failures (2) must each be 1 or more"),
     ({"airflow_pod_security": "lenient"}, "Validation of arguments failed"),
     ({"airflow_git_sync_image": "registry.k8s.io/git-sync/git-sync"},
      "The gitSync image 'registry.k8s.io/git-sync/git-sync' has no tag: the chart needs repository:tag"),
