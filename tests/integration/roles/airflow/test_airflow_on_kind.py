@@ -665,16 +665,17 @@ RESTORED = "airflow_k8s.platform.airflow : Say what was restored"
 def test_a_backup_brings_every_run_back_after_the_database_is_dropped(cluster, tmp_path, release, docker_client):
     """Issue 25, item 2's drill: playbooks/backup.yml backs the release's database up, the database is dropped and
     made again empty, playbooks/restore.yml brings the backup back, and every run, task instance, Variable and
-    Connection is there again, the admin logs in, Airflow reports healthy. Before that, two restores that must not
-    start: a backup of the older Airflow (the one the upgrade took), and a name the volume does not hold; each stops
-    before any component stops."""
+    Connection is there again, the admin logs in, Airflow reports healthy. The backup is copied to a folder on the
+    control node too (airflow_backup_controller_dir, with its retention), and the restore takes it from there. Before
+    that, two restores that must not start: a backup of the older Airflow (the one the upgrade took), and a name the
+    volume does not hold; each stops before any component stops."""
     namespace, kept = release["namespace"], release["variables"]
     counted = history(cluster, namespace)
     revision = max(release_revisions(cluster, namespace))
 
-    def restore(name: str):
+    def restore(name: str, **more):
         return run_playbook([RESTORE], tmp_path, extra_vars=variables(cluster, namespace, **kept,
-                                                                      airflow_restore_backup=name), timeout=1200)
+                                                                      airflow_restore_backup=name, **more), timeout=1200)
 
     def running_pods() -> set[str]:
         return {pod.metadata.uid for pod in cluster.core.list_namespaced_pod(
@@ -689,16 +690,36 @@ def test_a_backup_brings_every_run_back_after_the_database_is_dropped(cluster, t
         f"airflow runs Airflow {AIRFLOW} (revision {revision}): bring that revision back first (helm rollback airflow "
         f"{upgraded_from} --namespace {namespace}), then restore."), older.failure or older.output[-3000:]
 
-    backup = run_playbook([BACKUP], tmp_path, extra_vars=variables(cluster, namespace, **kept))
+    # A copy on the control node as well, where the folder already holds six older backups of the release (and an
+    # operator's file the retention leaves alone): the new one and the four newest of those stay.
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    older_copies = [folder / f"airflow-r1-{AIRFLOW}-2026010{day}T000000Z.dump" for day in range(1, 7)]
+    for age, path in enumerate(reversed(older_copies), start=1):
+        path.write_bytes(b"an older backup")
+        os.utime(path, (time.time() - age * 3600,) * 2)
+    (folder / "operator-notes.dump").write_bytes(b"not the role's")
+    backup = run_playbook([BACKUP], tmp_path, extra_vars=variables(cluster, namespace, **kept,
+                                                                   airflow_backup_controller_dir=str(folder)))
     assert backup.rc == 0, backup.failure or backup.output[-4000:]
-    name = re.search(r"to (airflow-r\S+[.]dump) in volume", backup.result(BACKED_UP)["msg"]).group(1)
+    said = backup.result(BACKED_UP)["msg"]
+    name = re.search(r"to (airflow-r\S+[.]dump) in volume", said).group(1)
     assert re.fullmatch(rf"airflow-r{revision}-{re.escape(AIRFLOW)}-[0-9]{{8}}T[0-9]{{6}}Z[.]dump", name), name
+    assert f"and a copy in {folder}" in said, said
+    copy = folder / name
+    assert int(re.search(rf"backed up to {re.escape(name)} [(]([0-9]+) bytes[)]", said).group(1)) == copy.stat().st_size
+    assert (folder.stat().st_mode & 0o777, copy.stat().st_mode & 0o777) == (0o700, 0o600)
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        [name, "operator-notes.dump"] + [path.name for path in older_copies[2:]])
 
     missing = restore("no-such-backup.dump")
     assert missing.rc != 0
     assert "(There is no backup no-such-backup.dump in the backups volume: it holds " in missing.failure
     assert name in missing.failure and upgrade_backup in missing.failure, missing.failure
     assert running_pods() == pods, "a restore that did not start stopped a component"
+    a_path = restore("../" + name, airflow_backup_controller_dir=str(folder))
+    assert a_path.rc != 0 and a_path.failure.startswith(
+        f"airflow_restore_backup '../{name}' is a path: give the backup's file name alone"), a_path.failure
 
     database = kept["airflow_database_url"].rsplit("/", 1)[1]
     postgres = docker_client.containers.get(f"{cluster.name}-postgres")
@@ -709,11 +730,15 @@ def test_a_backup_brings_every_run_back_after_the_database_is_dropped(cluster, t
                                 "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"])
     assert tables.output.decode().strip() == "0"
 
+    # Restored from the control node's copy, under a name the volume does not hold: the copy goes back into the
+    # volume first.
+    only_on_the_controller = re.sub(r"[0-9]{8}T[0-9]{6}Z", "20260101T000001Z", name)
+    copy.rename(folder / only_on_the_controller)
     started = time.monotonic()
-    restored = restore(name)
+    restored = restore(only_on_the_controller, airflow_backup_controller_dir=str(folder))
     assert restored.rc == 0, restored.failure or restored.output[-4000:]
     print(f"restore of {name}: {time.monotonic() - started:.0f}s, components stopped and started again")
-    assert name in restored.result(RESTORED)["msg"]
+    assert only_on_the_controller in restored.result(RESTORED)["msg"]
     assert history(cluster, namespace) == counted
     assert admin_token(cluster, namespace) in (200, 201)
     assert_variable_and_connection(cluster, namespace, "upgrade_probe", *release["upgrade_probe"])
